@@ -1,0 +1,162 @@
+//! Connecting to either database, and the macros that run one query body on both.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::{Result, StoreError};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    /// Readers share `read`; every write goes through the one connection of `write`.
+    Sqlite { read: SqlitePool, write: SqlitePool },
+    Postgres(PgPool),
+}
+
+/// A transaction on either database.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Runs `$body` with `$p` bound to the pool for reads (`read`) or writes (`write`).
+#[macro_export]
+macro_rules! on_db {
+    ($db:expr, read, |$p:ident| $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite { read: $p, .. } => $body,
+            $crate::Db::Postgres($p) => $body,
+        }
+    };
+    ($db:expr, write, |$p:ident| $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite { write: $p, .. } => $body,
+            $crate::Db::Postgres($p) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$c` bound to the transaction's connection.
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, |$c:ident| $body:expr) => {
+        match $tx {
+            $crate::Tx::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::Tx::Postgres(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+impl Db {
+    /// `sqlite://path/to/file.db` or `postgres://user@host/db`.
+    pub async fn connect(url: &str) -> Result<Db> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            Ok(Db::Postgres(pool))
+        } else if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            Db::open_sqlite(std::path::Path::new(path)).await
+        } else {
+            Err(StoreError::Config(format!(
+                "unsupported database URL (use sqlite://FILE or postgres://...): {url}"
+            )))
+        }
+    }
+
+    pub async fn open_sqlite(path: &std::path::Path) -> Result<Db> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-32000")
+            .pragma("temp_store", "memory");
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(opts.clone())
+            .await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts.read_only(true))
+            .await?;
+        Ok(Db::Sqlite { read, write })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite { .. } => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// A cheap round trip for `/healthz`.
+    pub async fn ping(&self) -> Result<()> {
+        on_db!(self, read, |p| sqlx::query("SELECT 1").execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Pool figures for `/metrics`: (connections open, idle).
+    pub fn pool_stats(&self) -> Vec<(&'static str, u32, usize)> {
+        match self {
+            Db::Sqlite { read, write } => vec![
+                ("sqlite_read", read.size(), read.num_idle()),
+                ("sqlite_write", write.size(), write.num_idle()),
+            ],
+            Db::Postgres(p) => vec![("postgres", p.size(), p.num_idle())],
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}

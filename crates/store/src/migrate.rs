@@ -1,0 +1,84 @@
+//! Schema migrations: one ordered history per dialect, embedded in the binary, applied in a
+//! transaction each and recorded in `_migrations`. The two histories are kept in step by a test
+//! that compares the resulting schemas.
+
+use crate::{Backend, Db, Result, StoreError, on_db, on_tx};
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
+    postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
+}];
+
+/// Applies every migration not applied yet; returns how many ran.
+pub async fn run(db: &Db) -> Result<usize> {
+    on_db!(db, write, |p| {
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS _migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)",
+        )
+        .execute(p)
+        .await.map(|r| r.rows_affected())
+    })?;
+    let applied: Vec<i64> = on_db!(db, write, |p| {
+        sqlx::query_scalar("SELECT version FROM _migrations").fetch_all(p).await
+    })?;
+    let mut count = 0;
+    for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
+        let sql = match db.backend() {
+            Backend::Sqlite => m.sqlite,
+            Backend::Postgres => m.postgres,
+        };
+        let mut tx = db.begin().await?;
+        on_tx!(&mut tx, |c| sqlx::raw_sql(sql).execute(&mut *c).await.map(|r| r.rows_affected()))
+            .map_err(|e| StoreError::Migration(format!("{} ({}): {e}", m.version, m.name)))?;
+        on_tx!(&mut tx, |c| {
+            sqlx::query("INSERT INTO _migrations (version, name) VALUES ($1, $2)")
+                .bind(m.version)
+                .bind(m.name)
+                .execute(&mut *c)
+                .await.map(|r| r.rows_affected())
+        })?;
+        tx.commit().await?;
+        tracing::info!(version = m.version, name = m.name, "applied migration");
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// Tables and their columns (sorted), for the test that keeps both dialects in step.
+pub async fn schema(db: &Db) -> Result<Vec<(String, Vec<String>)>> {
+    let rows: Vec<(String, String)> = match db {
+        Db::Sqlite { read, .. } => {
+            sqlx::query_as(
+                "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p \
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY 1, 2",
+            )
+            .fetch_all(read)
+            .await?
+        }
+        Db::Postgres(p) => {
+            sqlx::query_as(
+                "SELECT table_name::text, column_name::text FROM information_schema.columns \
+                 WHERE table_schema = current_schema() ORDER BY 1, 2",
+            )
+            .fetch_all(p)
+            .await?
+        }
+    };
+    let mut out: Vec<(String, Vec<String>)> = vec![];
+    for (table, column) in rows {
+        match out.last_mut() {
+            Some((t, cols)) if *t == table => cols.push(column),
+            _ => out.push((table, vec![column])),
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,60 @@
+//! System settings: a key/value table read as a typed struct with defaults.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Db, Result, Tx, now, on_db, on_tx};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Settings {
+    pub company_name: String,
+    /// `zh-CN` or `en`: the language of the login page and of new users.
+    pub default_locale: String,
+    pub default_time_zone: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            company_name: "关系 CRM".into(),
+            default_locale: "zh-CN".into(),
+            default_time_zone: "Asia/Shanghai".into(),
+        }
+    }
+}
+
+pub async fn load(db: &Db) -> Result<Settings> {
+    let rows: Vec<(String, String)> =
+        on_db!(db, read, |p| sqlx::query_as("SELECT key, value FROM settings").fetch_all(p).await)?;
+    let map: HashMap<String, String> = rows.into_iter().collect();
+    let d = Settings::default();
+    let get = |k: &str, default: String| map.get(k).cloned().unwrap_or(default);
+    Ok(Settings {
+        company_name: get("company_name", d.company_name),
+        default_locale: get("default_locale", d.default_locale),
+        default_time_zone: get("default_time_zone", d.default_time_zone),
+    })
+}
+
+pub async fn save(tx: &mut Tx, s: &Settings) -> Result<()> {
+    let t = now();
+    for (k, v) in [
+        ("company_name", &s.company_name),
+        ("default_locale", &s.default_locale),
+        ("default_time_zone", &s.default_time_zone),
+    ] {
+        on_tx!(tx, |c| {
+            sqlx::query(
+                "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            )
+            .bind(k)
+            .bind(v)
+            .bind(t)
+            .execute(&mut *c)
+            .await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,90 @@
+//! The JSON REST API under `/api/v1/`, described by the OpenAPI document at
+//! `/api/v1/openapi.json`, with an offline docs page at `/api/docs`.
+
+mod account;
+pub mod admin;
+mod auth;
+
+use axum::Router;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::routing::get;
+use serde::de::DeserializeOwned;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Guanxi CRM API", description = "Everything the Guanxi UI can do. Authenticate with `POST /api/v1/auth/login` or a personal API token, sent as `Authorization: Bearer <token>`. Errors are `{\"error\": {\"code\", \"message\", \"fields\"?}}` with the true HTTP status."),
+    paths(
+        auth::login, auth::logout, auth::me,
+        account::update_me, account::change_password, account::list_tokens, account::create_token, account::revoke_token,
+        admin::list_departments, admin::create_department, admin::update_department, admin::delete_department,
+        admin::list_users, admin::get_user, admin::create_user, admin::update_user, admin::reset_password,
+        admin::list_roles, admin::get_role, admin::create_role, admin::update_role, admin::delete_role,
+        admin::audit_log, admin::get_settings, admin::put_settings, admin::modules,
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags((name = "auth"), (name = "account"), (name = "organisation"), (name = "system"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    let docs: Router<AppState> = utoipa_swagger_ui::SwaggerUi::new("/api/docs")
+        .url("/api/v1/openapi.json", ApiDoc::openapi())
+        .into();
+    Router::new()
+        .merge(auth::router())
+        .merge(account::router())
+        .merge(admin::router())
+        .route("/api/v1/openapi.json", get(|| async { axum::Json(ApiDoc::openapi()) }))
+        .merge(docs)
+}
+
+/// JSON body extractor whose rejections are our localized 400/422 errors.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Json(v)),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::BadRequest("error-json-content-type")),
+            Err(e) => {
+                tracing::debug!(error = %e, "bad JSON body");
+                Err(AppError::BadRequest("error-json-body"))
+            }
+        }
+    }
+}
+
+/// A numeric `{id}` path segment; anything else is a 404 in our error format.
+pub struct Id(pub i64);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Id {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::NotFound)?;
+        raw.parse().map(Id).map_err(|_| AppError::NotFound)
+    }
+}

@@ -1,0 +1,24 @@
+//! The use cases, shared by the JSON API, the HTML UI and the CLI. Each one authorizes through
+//! the policy (`Principal::authorize`), validates its input, writes, and records its audit entry
+//! in the same transaction.
+
+pub mod account;
+pub mod audit;
+pub mod departments;
+pub mod roles;
+pub mod session;
+pub mod settings;
+pub mod users;
+
+use guanxi_core::validate::FieldError;
+use guanxi_store::StoreError;
+
+use crate::error::AppError;
+
+/// Turns a unique-constraint violation into a field error on `field`.
+pub(crate) fn unique_as(field: &'static str, key: &'static str) -> impl Fn(StoreError) -> AppError {
+    move |e| match e {
+        StoreError::Unique(_) => AppError::Validation(vec![FieldError::new(field, key)]),
+        other => other.into(),
+    }
+}

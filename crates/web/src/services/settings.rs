@@ -1,0 +1,42 @@
+//! System settings.
+
+use guanxi_core::validate::{self, Checker};
+use guanxi_core::{Action, Module};
+use guanxi_store::audit::{self, Event};
+use guanxi_store::settings::{self, Settings};
+use serde_json::json;
+
+use crate::auth::Auth;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+pub async fn get(state: &AppState, auth: &Auth) -> AppResult<Settings> {
+    auth.principal.authorize(Module::Settings, Action::View)?;
+    Ok(settings::load(&state.db).await?)
+}
+
+pub async fn save(state: &AppState, auth: &Auth, input: &Settings) -> AppResult<Settings> {
+    auth.principal.authorize(Module::Settings, Action::Manage)?;
+    let mut c = Checker::default();
+    let company_name = c.check(validate::required_text("company_name", &input.company_name, 100));
+    let locale = c.check(validate::locale("default_locale", &input.default_locale));
+    let tz = c.check(validate::time_zone("default_time_zone", &input.default_time_zone));
+    c.finish()?;
+    let (Some(company_name), Some(locale), Some(tz)) = (company_name, locale, tz) else {
+        return Err(AppError::BadRequest("error-validation"));
+    };
+    let new = Settings { company_name, default_locale: locale.code().to_owned(), default_time_zone: tz };
+    let before = settings::load(&state.db).await?;
+    let mut tx = state.db.begin().await?;
+    settings::save(&mut tx, &new).await?;
+    audit::record(
+        &mut tx,
+        &auth.actor,
+        Event::new("settings.update", "changed system settings")
+            .module(Module::Settings)
+            .details(json!({ "before": before, "after": new })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(new)
+}

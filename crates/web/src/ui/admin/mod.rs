@@ -1,0 +1,23 @@
+//! Administration pages: departments, users, roles, audit log, settings.
+
+mod departments;
+mod roles;
+mod system;
+mod users;
+
+use axum::Router;
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(departments::router())
+        .merge(users::router())
+        .merge(roles::router())
+        .merge(system::router())
+}
+
+/// The message for one field from a list of (field, message).
+pub fn field_error(errors: &[(String, String)], field: &str) -> String {
+    errors.iter().find(|(f, _)| f == field).map(|(_, m)| m.clone()).unwrap_or_default()
+}

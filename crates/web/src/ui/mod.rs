@@ -1,0 +1,31 @@
+//! The server-rendered UI. Every page is a typed askama template (templates escape by default);
+//! pages work without JavaScript, and `assets/app.js` adds dialogs, toasts and shortcuts.
+//! Handlers are thin: they call [`crate::services`] and render the result.
+
+mod account;
+mod admin;
+mod form;
+mod login;
+pub mod pages;
+mod shell;
+
+use axum::Router;
+use axum::routing::get;
+
+pub use form::RawForm;
+pub use shell::{MenuGroup, MenuItem, Shell, Tr};
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::home))
+        .merge(login::router())
+        .merge(account::router())
+        .merge(admin::router())
+}
+
+/// Percent-encodes a query value.
+pub fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}

@@ -1,0 +1,161 @@
+//! The frame around every signed-in page: top bar, the function tree (功能树) showing only what
+//! the user's roles allow, breadcrumbs and the success toast.
+
+use guanxi_core::{Action, I18n, Locale, Module, Principal};
+
+use crate::auth::Auth;
+use crate::state::AppState;
+
+/// Translation handle for templates: `{{ tr.t("key") }}`.
+#[derive(Clone, Copy, Debug)]
+pub struct Tr(pub Locale);
+
+impl Tr {
+    pub fn t(&self, key: &str) -> String {
+        I18n::global().t(self.0, key)
+    }
+
+    pub fn t1(&self, key: &str, name: &'static str, value: &str) -> String {
+        I18n::global().t_args(self.0, key, &[(name, value.to_owned())])
+    }
+
+    pub fn asset_version(&self) -> &'static str {
+        crate::assets::version()
+    }
+
+    pub fn lang(&self) -> &'static str {
+        self.0.code()
+    }
+
+    pub fn module(&self, code: &str) -> String {
+        self.t(&format!("module-{code}"))
+    }
+
+    pub fn action(&self, code: &str) -> String {
+        self.t(&format!("action-{code}"))
+    }
+
+    pub fn icon(&self, name: &str) -> &'static str {
+        icon_path(name)
+    }
+
+    pub fn scope(&self, code: &str) -> String {
+        self.t(&format!("scope-{}", code.replace('_', "-")))
+    }
+}
+
+pub struct MenuItem {
+    pub href: &'static str,
+    pub label: String,
+    pub icon: &'static str,
+    pub active: bool,
+}
+
+pub struct MenuGroup {
+    pub label: String,
+    pub items: Vec<MenuItem>,
+}
+
+pub struct Shell {
+    pub tr: Tr,
+    pub company: String,
+    pub display_name: String,
+    pub username: String,
+    pub initial: String,
+    pub menu: Vec<MenuGroup>,
+    pub title: String,
+    pub crumbs: Vec<(String, String)>,
+    pub flash: Option<String>,
+}
+
+/// (group label key, [(href, label key, icon, required module)]); `None` = every signed-in user.
+type Tree = [(&'static str, &'static [(&'static str, &'static str, &'static str, Option<Module>)])];
+
+const TREE: &Tree = &[
+    ("menu-office", &[("/", "menu-home", "home", None)]),
+    (
+        "menu-admin",
+        &[
+            ("/admin/departments", "module-departments", "tree", Some(Module::Departments)),
+            ("/admin/users", "module-users", "users", Some(Module::Users)),
+            ("/admin/roles", "module-roles", "shield", Some(Module::Roles)),
+            ("/admin/audit", "module-audit_log", "list", Some(Module::AuditLog)),
+            ("/admin/settings", "module-settings", "gear", Some(Module::Settings)),
+        ],
+    ),
+];
+
+/// The menu for a principal: groups with no allowed item disappear.
+pub fn menu(p: &Principal, tr: Tr, active: &str) -> Vec<MenuGroup> {
+    TREE.iter()
+        .map(|(label, items)| MenuGroup {
+            label: tr.t(label),
+            items: items
+                .iter()
+                .filter(|(_, _, _, m)| m.is_none_or(|m| p.can(m, Action::View)))
+                .map(|(href, key, icon, _)| MenuItem {
+                    href,
+                    label: tr.t(key),
+                    icon,
+                    active: *href == active,
+                })
+                .collect(),
+        })
+        .filter(|g| !g.items.is_empty())
+        .collect()
+}
+
+impl Shell {
+    pub async fn new(state: &AppState, auth: &Auth, active: &str, title_key: &str) -> Shell {
+        let tr = Tr(auth.locale);
+        let company = guanxi_store::settings::load(&state.db)
+            .await
+            .map(|s| s.company_name)
+            .unwrap_or_else(|_| tr.t("app-name"));
+        let p = &auth.principal;
+        Shell {
+            tr,
+            company,
+            display_name: p.display_name.clone(),
+            username: p.username.clone(),
+            initial: p.display_name.chars().next().map(String::from).unwrap_or_default(),
+            menu: menu(p, tr, active),
+            title: tr.t(title_key),
+            crumbs: vec![],
+            flash: None,
+        }
+    }
+
+    pub fn crumb(mut self, href: &str, label_key: &str) -> Shell {
+        self.crumbs.push((href.to_owned(), self.tr.t(label_key)));
+        self
+    }
+
+    /// Shows the success toast named by `?ok=` (only `flash-*` messages).
+    pub fn flash(mut self, ok: Option<&str>) -> Shell {
+        self.flash = ok.filter(|k| k.starts_with("flash-")).map(|k| self.tr.t(k));
+        self
+    }
+
+    pub fn title(mut self, title: String) -> Shell {
+        self.title = title;
+        self
+    }
+}
+
+/// Inline SVG path data of the small icon set drawn for Guanxi (24×24, stroked).
+pub fn icon_path(name: &str) -> &'static str {
+    match name {
+        "home" => "M3 11l9-7 9 7v9a1 1 0 0 1-1 1h-5v-6H9v6H4a1 1 0 0 1-1-1z",
+        "tree" => "M4 4h6v5H4zM14 15h6v5h-6zM14 4h6v5h-6zM7 9v8h7M7 6.5h7",
+        "users" => "M16 19v-1a4 4 0 0 0-4-4H7a4 4 0 0 0-4 4v1M9.5 10a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7zM21 19v-1a4 4 0 0 0-3-3.9M15 3.1a3.5 3.5 0 0 1 0 6.8",
+        "shield" => "M12 3l8 3v6c0 4.5-3.4 8.3-8 9-4.6-.7-8-4.5-8-9V6z",
+        "list" => "M8 6h13M8 12h13M8 18h13M3.5 6h.01M3.5 12h.01M3.5 18h.01",
+        "gear" => "M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM19.4 15a1.7 1.7 0 0 0 .3 1.8l.1.1a2 2 0 1 1-2.8 2.8l-.1-.1a1.7 1.7 0 0 0-1.8-.3 1.7 1.7 0 0 0-1 1.5V21a2 2 0 1 1-4 0v-.1a1.7 1.7 0 0 0-1.1-1.5 1.7 1.7 0 0 0-1.8.3l-.1.1a2 2 0 1 1-2.8-2.8l.1-.1a1.7 1.7 0 0 0 .3-1.8 1.7 1.7 0 0 0-1.5-1H3a2 2 0 1 1 0-4h.1a1.7 1.7 0 0 0 1.5-1.1 1.7 1.7 0 0 0-.3-1.8l-.1-.1a2 2 0 1 1 2.8-2.8l.1.1a1.7 1.7 0 0 0 1.8.3H9a1.7 1.7 0 0 0 1-1.5V3a2 2 0 1 1 4 0v.1a1.7 1.7 0 0 0 1 1.5 1.7 1.7 0 0 0 1.8-.3l.1-.1a2 2 0 1 1 2.8 2.8l-.1.1a1.7 1.7 0 0 0-.3 1.8V9a1.7 1.7 0 0 0 1.5 1H21a2 2 0 1 1 0 4h-.1a1.7 1.7 0 0 0-1.5 1z",
+        "menu" => "M3 6h18M3 12h18M3 18h18",
+        "search" => "M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14zM21 21l-4.3-4.3",
+        "bell" => "M18 8a6 6 0 1 0-12 0c0 7-3 9-3 9h18s-3-2-3-9M13.7 21a2 2 0 0 1-3.4 0",
+        "plus" => "M12 5v14M5 12h14",
+        _ => "",
+    }
+}
