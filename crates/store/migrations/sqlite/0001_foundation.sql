@@ -36,7 +36,7 @@ CREATE INDEX users_department ON users(department_id);
 CREATE TABLE roles (
     id INTEGER PRIMARY KEY,
     code TEXT UNIQUE,
-    name TEXT,
+    name TEXT UNIQUE,
     description TEXT,
     require_totp BOOLEAN NOT NULL DEFAULT FALSE,
     created_at TEXT NOT NULL,

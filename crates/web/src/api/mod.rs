@@ -8,7 +8,6 @@ mod auth;
 use axum::Router;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
-use axum::routing::get;
 use serde::de::DeserializeOwned;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -53,7 +52,6 @@ pub fn router() -> Router<AppState> {
         .merge(auth::router())
         .merge(account::router())
         .merge(admin::router())
-        .route("/api/v1/openapi.json", get(|| async { axum::Json(ApiDoc::openapi()) }))
         .merge(docs)
 }
 

@@ -13,21 +13,25 @@ use crate::auth::Auth;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
+/// A user's fields. On update (PATCH) an absent field keeps its value; an empty string clears
+/// an optional text; `department_id: null` removes the department.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct UserInput {
     /// Only when creating; user names cannot change.
     #[serde(default)]
-    pub username: String,
-    pub display_name: String,
+    pub username: Option<String>,
     #[serde(default)]
-    pub mobile: String,
+    pub display_name: Option<String>,
     #[serde(default)]
-    pub email: String,
+    pub mobile: Option<String>,
     #[serde(default)]
-    pub department_id: Option<i64>,
+    pub email: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    pub department_id: Option<Option<i64>>,
     /// Only when creating; empty means a random password is generated and returned once.
     #[serde(default)]
-    pub password: String,
+    pub password: Option<String>,
     #[serde(default)]
     pub locale: Option<String>,
     #[serde(default)]
@@ -35,6 +39,11 @@ pub struct UserInput {
     /// Role ids; changing them needs the `assign` permission on users.
     #[serde(default)]
     pub role_ids: Option<Vec<i64>>,
+}
+
+/// Tells a field sent as `null` (Some(None)) from one left out (None).
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -90,12 +99,22 @@ struct Checked {
     time_zone: String,
 }
 
-fn check_common(input: &UserInput, c: &mut Checker, defaults: (&str, &str)) -> Option<Checked> {
-    let display_name = c.check(validate::required_text("display_name", &input.display_name, 50));
-    let mobile = c.check(validate::mobile("mobile", &input.mobile));
-    let email = c.check(validate::email("email", &input.email));
-    let locale = c.check(validate::locale("locale", input.locale.as_deref().unwrap_or(defaults.0)));
-    let time_zone = c.check(validate::time_zone("time_zone", input.time_zone.as_deref().unwrap_or(defaults.1)));
+/// Values before the change (or defaults on create), for fields a PATCH leaves out.
+struct Current<'a> {
+    display_name: &'a str,
+    mobile: &'a str,
+    email: &'a str,
+    locale: &'a str,
+    time_zone: &'a str,
+}
+
+fn check_common(input: &UserInput, c: &mut Checker, cur: &Current<'_>) -> Option<Checked> {
+    let pick = |v: &Option<String>, d: &str| v.clone().unwrap_or_else(|| d.to_owned());
+    let display_name = c.check(validate::required_text("display_name", &pick(&input.display_name, cur.display_name), 50));
+    let mobile = c.check(validate::mobile("mobile", &pick(&input.mobile, cur.mobile)));
+    let email = c.check(validate::email("email", &pick(&input.email, cur.email)));
+    let locale = c.check(validate::locale("locale", &pick(&input.locale, cur.locale)));
+    let time_zone = c.check(validate::time_zone("time_zone", &pick(&input.time_zone, cur.time_zone)));
     Some(Checked {
         display_name: display_name?,
         mobile: mobile?,
@@ -108,22 +127,25 @@ fn check_common(input: &UserInput, c: &mut Checker, defaults: (&str, &str)) -> O
 pub async fn create(state: &AppState, auth: &Auth, input: &UserInput) -> AppResult<CreatedUser> {
     let grant = auth.principal.authorize(Module::Users, Action::Create)?;
     let mut c = Checker::default();
-    let username = c.check(validate::username(&input.username));
-    let generated = input.password.is_empty().then(guanxi_core::security::random_password);
-    let password = c.check(validate::password("password", generated.as_deref().unwrap_or(&input.password)));
-    c.check(check_department(&grant, input.department_id));
+    let username = c.check(validate::username(input.username.as_deref().unwrap_or("")));
+    let given = input.password.clone().unwrap_or_default();
+    let generated = given.is_empty().then(guanxi_core::security::random_password);
+    let password = c.check(validate::password("password", generated.as_deref().unwrap_or(&given)));
+    let department_id = input.department_id.flatten();
+    c.check(check_department(&grant, department_id));
     let settings = guanxi_store::settings::load(&state.db).await?;
-    let common = check_common(input, &mut c, (&settings.default_locale, &settings.default_time_zone));
+    let cur = Current { display_name: "", mobile: "", email: "", locale: &settings.default_locale, time_zone: &settings.default_time_zone };
+    let common = check_common(input, &mut c, &cur);
     c.finish()?;
     let (Some(username), Some(password), Some(common)) = (username, password, common) else {
         return Err(AppError::BadRequest("error-validation"));
     };
-    if let Some(d) = input.department_id {
+    if let Some(d) = department_id {
         guanxi_store::departments::get(&state.db, d)
             .await
             .map_err(|_| FieldError::new("department_id", "error-department-missing"))?;
     }
-    if let Some(r) = &input.role_ids {
+    if let Some(r) = input.role_ids.as_ref().filter(|r| !r.is_empty()) {
         check_roles(state, auth, r).await?;
     }
     let hash = guanxi_core::security::hash_password(&password);
@@ -136,7 +158,7 @@ pub async fn create(state: &AppState, auth: &Auth, input: &UserInput) -> AppResu
             display_name: &common.display_name,
             mobile: common.mobile.as_deref(),
             email: common.email.as_deref(),
-            department_id: input.department_id,
+            department_id,
             password_hash: &hash,
             locale: &common.locale,
             time_zone: &common.time_zone,
@@ -152,7 +174,7 @@ pub async fn create(state: &AppState, auth: &Auth, input: &UserInput) -> AppResu
         Event::new("user.create", format!("created user {username}"))
             .module(Module::Users)
             .target(id, &username)
-            .details(json!({ "department_id": input.department_id, "role_ids": role_ids })),
+            .details(json!({ "department_id": department_id, "role_ids": role_ids })),
     )
     .await?;
     tx.commit().await?;
@@ -164,11 +186,21 @@ pub async fn update(state: &AppState, auth: &Auth, id: i64, input: &UserInput) -
     let grant = auth.principal.authorize(Module::Users, Action::Edit)?;
     let before = users::get(&state.db, &grant, id).await?;
     let mut c = Checker::default();
-    c.check(check_department(&grant, input.department_id));
-    let common = check_common(input, &mut c, (&before.locale, &before.time_zone));
+    let department_id = input.department_id.unwrap_or(before.department_id);
+    if department_id != before.department_id {
+        c.check(check_department(&grant, department_id));
+    }
+    let cur = Current {
+        display_name: &before.display_name,
+        mobile: before.mobile.as_deref().unwrap_or(""),
+        email: before.email.as_deref().unwrap_or(""),
+        locale: &before.locale,
+        time_zone: &before.time_zone,
+    };
+    let common = check_common(input, &mut c, &cur);
     c.finish()?;
     let common = common.ok_or(AppError::BadRequest("error-validation"))?;
-    if let Some(d) = input.department_id {
+    if let Some(d) = department_id.filter(|d| Some(*d) != before.department_id) {
         guanxi_store::departments::get(&state.db, d)
             .await
             .map_err(|_| FieldError::new("department_id", "error-department-missing"))?;
@@ -191,7 +223,7 @@ pub async fn update(state: &AppState, auth: &Auth, id: i64, input: &UserInput) -
             display_name: &common.display_name,
             mobile: common.mobile.as_deref(),
             email: common.email.as_deref(),
-            department_id: input.department_id,
+            department_id,
             locale: &common.locale,
             time_zone: &common.time_zone,
         },
@@ -206,7 +238,7 @@ pub async fn update(state: &AppState, auth: &Auth, id: i64, input: &UserInput) -
     diff("display_name", json!(before.display_name), json!(common.display_name));
     diff("mobile", json!(before.mobile), json!(common.mobile));
     diff("email", json!(before.email), json!(common.email));
-    diff("department_id", json!(before.department_id), json!(input.department_id));
+    diff("department_id", json!(before.department_id), json!(department_id));
     diff("locale", json!(before.locale), json!(common.locale));
     diff("time_zone", json!(before.time_zone), json!(common.time_zone));
     if let Some(r) = roles_change {

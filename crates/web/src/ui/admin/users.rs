@@ -163,12 +163,12 @@ fn fill(page: &mut FormPage, u: &User, role_ids: Vec<i64>) {
 
 fn input(form: &RawForm, can_assign: bool) -> UserInput {
     UserInput {
-        username: form.get("username").to_owned(),
-        display_name: form.get("display_name").to_owned(),
-        mobile: form.get("mobile").to_owned(),
-        email: form.get("email").to_owned(),
-        department_id: form.opt_id("department_id"),
-        password: form.get("password").to_owned(),
+        username: Some(form.get("username").to_owned()),
+        display_name: Some(form.get("display_name").to_owned()),
+        mobile: Some(form.get("mobile").to_owned()),
+        email: Some(form.get("email").to_owned()),
+        department_id: Some(form.opt_id("department_id")),
+        password: Some(form.get("password").to_owned()),
         locale: Some(form.get("locale").to_owned()),
         time_zone: Some(form.get("time_zone").to_owned()),
         role_ids: can_assign.then(|| form.all("role_ids").iter().filter_map(|r| r.parse().ok()).collect()),
@@ -178,11 +178,11 @@ fn input(form: &RawForm, can_assign: bool) -> UserInput {
 async fn redisplay(state: &AppState, auth: &Auth, id: Option<i64>, form: &RawForm, e: AppError) -> AppResult<Response> {
     let mut page = blank(state, auth, id).await?;
     let i = input(form, true);
-    page.username = i.username;
-    page.display_name = i.display_name;
-    page.mobile = i.mobile;
-    page.email = i.email;
-    page.department_id = i.department_id;
+    page.username = i.username.unwrap_or_default();
+    page.display_name = i.display_name.unwrap_or_default();
+    page.mobile = i.mobile.unwrap_or_default();
+    page.email = i.email.unwrap_or_default();
+    page.department_id = i.department_id.flatten();
     page.locale = i.locale.unwrap_or_default();
     page.time_zone = i.time_zone.unwrap_or_default();
     page.role_ids = i.role_ids.unwrap_or_default();
