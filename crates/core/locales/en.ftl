@@ -210,3 +210,4 @@ error-json-body = The body is not valid JSON, or a field has the wrong type.
 error-json-content-type = Send Content-Type: application/json.
 error-form-body = The form could not be read.
 error-export-format = The export format must be csv or xlsx.
+error-totp-setup-required = Your role requires two-factor login; set it up first.

@@ -210,3 +210,4 @@ error-json-body = 请求体不是有效的 JSON，或字段类型不对。
 error-json-content-type = 请使用 Content-Type: application/json。
 error-form-body = 表单内容无法读取。
 error-export-format = 导出格式只能是 csv 或 xlsx。
+error-totp-setup-required = 您的角色要求启用两步验证，请先完成设置。

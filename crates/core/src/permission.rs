@@ -182,6 +182,9 @@ pub struct Principal {
     pub department_id: Option<i64>,
     pub locale: crate::Locale,
     pub time_zone: String,
+    /// A role demands two-factor login and the user has not set it up yet: until they do, the
+    /// only pages open to them are the set-up page and sign-out.
+    pub needs_totp_setup: bool,
     permissions: BTreeMap<Module, ModulePermission>,
     /// The user's own department and every department below it.
     department_tree: Vec<i64>,
@@ -214,6 +217,7 @@ impl Principal {
             department_id,
             locale,
             time_zone,
+            needs_totp_setup: false,
             permissions,
             department_tree,
         }

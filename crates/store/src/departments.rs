@@ -135,7 +135,7 @@ pub async fn move_to(
         None => "/".to_owned(),
     };
     let new_path = format!("{parent_path}{id}/");
-    let old_len = dept.path.chars().count() as i64;
+    let old_len = dept.path.chars().count() as i32;
     on_tx!(tx, |c| {
         sqlx::query(
             "UPDATE departments SET path = $1 || substr(path, $2) WHERE path LIKE $3 || '%'",

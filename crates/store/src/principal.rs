@@ -15,9 +15,13 @@ struct Row {
     locale: String,
     time_zone: String,
     last_seen_at: Option<DateTime<Utc>>,
+    totp_enabled: bool,
+    totp_required: bool,
 }
 
-const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.department_id, u.locale, u.time_zone";
+const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.department_id, u.locale, u.time_zone, \
+    u.totp_enabled, EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id \
+    WHERE ur.user_id = u.id AND r.require_totp = TRUE) AS totp_required";
 
 fn live_user(now_param: &str) -> String {
     format!("u.is_active = TRUE AND (u.locked_until IS NULL OR u.locked_until < {now_param})")
@@ -66,7 +70,8 @@ async fn build(db: &Db, row: Row) -> Result<Principal> {
         Some(d) => crate::departments::subtree_ids(db, d).await?,
         None => vec![],
     };
-    Ok(Principal::new(
+    let needs_totp_setup = row.totp_required && !row.totp_enabled;
+    let mut p = Principal::new(
         row.id,
         row.username,
         row.display_name,
@@ -75,5 +80,7 @@ async fn build(db: &Db, row: Row) -> Result<Principal> {
         row.time_zone,
         permissions,
         tree,
-    ))
+    );
+    p.needs_totp_setup = needs_totp_setup;
+    Ok(p)
 }

@@ -57,17 +57,15 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-/// The language for a visitor who is not signed in: cookie, then browser, then zh-CN.
+/// The language a visitor who is not signed in chose with the language link, if any.
+pub fn chosen_locale(headers: &HeaderMap) -> Option<Locale> {
+    cookie(headers, LANG_COOKIE).and_then(Locale::parse)
+}
+
+/// The language for a visitor who is not signed in: their choice, else zh-CN. (Pages that can
+/// read the settings use the company's default language instead of zh-CN.)
 pub fn anonymous_locale(headers: &HeaderMap) -> Locale {
-    cookie(headers, LANG_COOKIE)
-        .and_then(Locale::parse)
-        .or_else(|| {
-            headers
-                .get(axum::http::header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(Locale::from_accept_language)
-        })
-        .unwrap_or_default()
+    chosen_locale(headers).unwrap_or_default()
 }
 
 pub fn client_ip(parts: &Parts, trust_proxy: bool) -> Option<String> {
@@ -116,6 +114,10 @@ impl FromRequestParts<AppState> for Auth {
         if let Some(slot) = parts.extensions.get::<LocaleSlot>() {
             let _ = slot.0.set(locale);
         }
+        let path = parts.uri.path();
+        if principal.needs_totp_setup && !path.starts_with("/me/2fa") && path != "/logout" && path != "/api/v1/auth/logout" {
+            return Err(AppError::TotpSetupRequired);
+        }
         let ip = parts.extensions.get::<ClientIp>().and_then(|c| c.0.clone());
         let actor = Actor {
             user_id: Some(principal.user_id),
@@ -136,9 +138,17 @@ pub struct Visitor {
 impl FromRequestParts<AppState> for Visitor {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let locale = match chosen_locale(&parts.headers) {
+            Some(l) => l,
+            None => guanxi_store::settings::load(&state.db)
+                .await
+                .ok()
+                .and_then(|s| Locale::parse(&s.default_locale))
+                .unwrap_or_default(),
+        };
         Ok(Visitor {
-            locale: anonymous_locale(&parts.headers),
+            locale,
             ip: parts.extensions.get::<ClientIp>().and_then(|c| c.0.clone()),
             user_agent: parts
                 .headers

@@ -19,6 +19,9 @@ pub enum AppError {
     BadCredentials,
     #[error("second factor required")]
     TotpRequired,
+    /// A role demands two-factor login that the user has not set up yet.
+    #[error("two-factor set-up required")]
+    TotpSetupRequired,
     #[error("{0}")]
     Forbidden(Denied),
     #[error("not found")]
@@ -73,7 +76,7 @@ impl AppError {
             AppError::Unauthorized | AppError::BadCredentials | AppError::TotpRequired => {
                 StatusCode::UNAUTHORIZED
             }
-            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_) | AppError::TotpSetupRequired => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(..) => StatusCode::CONFLICT,
@@ -89,6 +92,7 @@ impl AppError {
             AppError::Unauthorized => "unauthorized",
             AppError::BadCredentials => "bad_credentials",
             AppError::TotpRequired => "totp_required",
+            AppError::TotpSetupRequired => "totp_setup_required",
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound => "not_found",
             AppError::Validation(_) => "validation",

@@ -114,6 +114,9 @@ async fn finish(req: Request, next: Next) -> Response {
         }
         return r;
     }
+    if matches!(*err, crate::AppError::TotpSetupRequired) {
+        return Redirect::to("/me/2fa").into_response();
+    }
     if matches!(*err, crate::AppError::Unauthorized) && !wants_fragment {
         let target = format!("/login?next={}", crate::ui::urlencode(&next_url));
         return Redirect::to(&target).into_response();

@@ -168,3 +168,23 @@ async fn csrf_security_headers_health_and_metrics() {
     assert!(css.headers()["cache-control"].to_str().unwrap().contains("immutable"));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_role_can_demand_two_factor_login() {
+    for b in backends() {
+        let app = TestApp::spawn(b).await;
+        let admin = app.admin().await;
+        let (_, role) = admin.post("/api/v1/roles", json!({"name": "财务主管", "require_totp": true,
+            "permissions": {"users": {"actions": ["view"], "scope": "own"}}})).await;
+        admin.user("cfo", None, &[role["id"].as_i64().unwrap()]).await;
+        let cfo = app.api("cfo", "password-123").await;
+        let (s, v) = cfo.get("/api/v1/users").await;
+        assert_eq!((s, v["error"]["code"].as_str()), (403, Some("totp_setup_required")));
+        let web = app.browser_client();
+        web.post(app.url("/login")).form(&[("username", "cfo"), ("password", "password-123")]).send().await.unwrap();
+        let r = web.get(app.url("/")).send().await.unwrap();
+        assert_eq!(r.headers()["location"], "/me/2fa", "sent to the set-up page first");
+        assert_eq!(web.get(app.url("/me/2fa")).send().await.unwrap().status(), 200);
+        app.finish().await;
+    }
+}
