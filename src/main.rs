@@ -8,5 +8,8 @@ use clap::Parser;
 
 fn main() -> anyhow::Result<()> {
     let args = cli::Cli::parse();
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(cli::run(args))
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(cli::run(args))
 }

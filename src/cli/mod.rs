@@ -9,7 +9,11 @@ use clap::{Args, Parser, Subcommand};
 use guanxi_store::Db;
 
 #[derive(Parser, Debug)]
-#[command(name = "guanxi", version, about = "Guanxi (关系) CRM: one binary, SQLite by default, PostgreSQL to scale out")]
+#[command(
+    name = "guanxi",
+    version,
+    about = "Guanxi (关系) CRM: one binary, SQLite by default, PostgreSQL to scale out"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub db: DbArgs,
@@ -54,7 +58,9 @@ pub struct FileConfig {
 
 impl FileConfig {
     fn load(path: Option<&PathBuf>) -> anyhow::Result<FileConfig> {
-        let Some(path) = path else { return Ok(FileConfig::default()) };
+        let Some(path) = path else {
+            return Ok(FileConfig::default());
+        };
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
         toml::from_str(&text).map_err(|e| anyhow::anyhow!("invalid {}: {e}", path.display()))
@@ -64,17 +70,27 @@ impl FileConfig {
 impl DbArgs {
     /// The database URL: flag/env, then config file, then `./guanxi-data/guanxi.db`.
     pub fn url(&self, file: &FileConfig) -> String {
-        if let Some(u) = self.database_url.clone().or_else(|| file.database_url.clone()) {
+        if let Some(u) = self
+            .database_url
+            .clone()
+            .or_else(|| file.database_url.clone())
+        {
             return u;
         }
-        let dir = self.data_dir.clone().or_else(|| file.data_dir.clone()).unwrap_or_else(|| "guanxi-data".into());
+        let dir = self
+            .data_dir
+            .clone()
+            .or_else(|| file.data_dir.clone())
+            .unwrap_or_else(|| "guanxi-data".into());
         format!("sqlite://{}", dir.join("guanxi.db").display())
     }
 
     /// Opens and migrates the database.
     pub async fn open(&self, file: &FileConfig) -> anyhow::Result<Db> {
         let url = self.url(file);
-        let db = Db::connect(&url).await.map_err(|e| anyhow::anyhow!("cannot open {}: {e}", redact(&url)))?;
+        let db = Db::connect(&url)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", redact(&url)))?;
         let n = guanxi_store::migrate::run(&db).await?;
         if n > 0 {
             tracing::info!(migrations = n, "database migrated");

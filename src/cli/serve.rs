@@ -22,7 +22,10 @@ pub struct ServeArgs {
 
 pub async fn run(db_args: &DbArgs, file: &FileConfig, args: ServeArgs) -> anyhow::Result<()> {
     let db = db_args.open(file).await?;
-    let listen = args.listen.or_else(|| file.listen.clone()).unwrap_or_else(|| "127.0.0.1:8080".into());
+    let listen = args
+        .listen
+        .or_else(|| file.listen.clone())
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
@@ -35,7 +38,9 @@ pub async fn run(db_args: &DbArgs, file: &FileConfig, args: ServeArgs) -> anyhow
             println!("First administrator created — user name: {user}  password: {password}");
             println!("(shown only now; change it after signing in)");
         }
-        Some((user, _)) => println!("First administrator created — user name: {user} (password from GUANXI_ADMIN_PASSWORD)"),
+        Some((user, _)) => println!(
+            "First administrator created — user name: {user} (password from GUANXI_ADMIN_PASSWORD)"
+        ),
         None => {}
     }
     let config = guanxi_web::WebConfig {

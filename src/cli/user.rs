@@ -36,26 +36,57 @@ pub async fn run(db_args: &DbArgs, file: &FileConfig, cmd: UserCommand) -> anyho
     guanxi_store::setup::ensure_builtin_roles(&db).await?;
     let actor = Actor::system();
     let result = match cmd {
-        UserCommand::Add { username, name, password, role } => {
-            let username = guanxi_core::validate::username(&username).map_err(|_| anyhow::anyhow!("invalid user name: 2–32 letters, digits or _ . - @"))?;
-            let role_id = roles::id_by_code(&db, &role).await?.ok_or_else(|| anyhow::anyhow!("unknown role {role}"))?;
+        UserCommand::Add {
+            username,
+            name,
+            password,
+            role,
+        } => {
+            let username = guanxi_core::validate::username(&username).map_err(|_| {
+                anyhow::anyhow!("invalid user name: 2–32 letters, digits or _ . - @")
+            })?;
+            let role_id = roles::id_by_code(&db, &role)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("unknown role {role}"))?;
             let generated = password.is_none();
             let password = password.unwrap_or_else(guanxi_core::security::random_password);
-            guanxi_core::validate::password("password", &password).map_err(|_| anyhow::anyhow!("the password needs at least 8 characters"))?;
+            guanxi_core::validate::password("password", &password)
+                .map_err(|_| anyhow::anyhow!("the password needs at least 8 characters"))?;
             let hash = guanxi_core::security::hash_password(&password);
             let display = name.unwrap_or_else(|| username.clone());
             let mut tx = db.begin().await?;
             let id = users::insert_unchecked(
                 &mut tx,
-                &users::NewUser { username: &username, display_name: &display, mobile: None, email: None, department_id: None, password_hash: &hash, locale: "zh-CN", time_zone: "Asia/Shanghai" },
+                &users::NewUser {
+                    username: &username,
+                    display_name: &display,
+                    mobile: None,
+                    email: None,
+                    department_id: None,
+                    password_hash: &hash,
+                    locale: "zh-CN",
+                    time_zone: "Asia/Shanghai",
+                },
             )
             .await
             .map_err(|e| match e {
-                guanxi_store::StoreError::Unique(_) => anyhow::anyhow!("user {username} already exists"),
+                guanxi_store::StoreError::Unique(_) => {
+                    anyhow::anyhow!("user {username} already exists")
+                }
                 other => other.into(),
             })?;
             users::set_roles(&mut tx, id, &[role_id]).await?;
-            audit::record(&mut tx, &actor, Event::new("user.create", format!("created user {username} from the command line")).module(guanxi_core::Module::Users).target(id, &username)).await?;
+            audit::record(
+                &mut tx,
+                &actor,
+                Event::new(
+                    "user.create",
+                    format!("created user {username} from the command line"),
+                )
+                .module(guanxi_core::Module::Users)
+                .target(id, &username),
+            )
+            .await?;
             tx.commit().await?;
             if generated {
                 println!("created {username} (id {id}); password: {password}");
@@ -65,7 +96,7 @@ pub async fn run(db_args: &DbArgs, file: &FileConfig, cmd: UserCommand) -> anyho
             Ok(())
         }
         UserCommand::List => {
-            println!("{:>6}  {:<24} {:<20} {:<16} {}", "id", "username", "name", "department", "status");
+            println!("{:>6}  {:<24} {:<20} {:<16} status", "id", "username", "name", "department");
             for u in users::list_all(&db).await? {
                 println!(
                     "{:>6}  {:<24} {:<20} {:<16} {}",
@@ -82,8 +113,20 @@ pub async fn run(db_args: &DbArgs, file: &FileConfig, cmd: UserCommand) -> anyho
             let password = guanxi_core::security::random_password();
             let hash = guanxi_core::security::hash_password(&password);
             let mut tx = db.begin().await?;
-            let id = users::reset_password_unchecked(&mut tx, &username.to_lowercase(), &hash).await.map_err(|_| anyhow::anyhow!("no user {username}"))?;
-            audit::record(&mut tx, &actor, Event::new("user.reset_password", format!("reset the password of {username} from the command line")).module(guanxi_core::Module::Users).target(id, &username)).await?;
+            let id = users::reset_password_unchecked(&mut tx, &username.to_lowercase(), &hash)
+                .await
+                .map_err(|_| anyhow::anyhow!("no user {username}"))?;
+            audit::record(
+                &mut tx,
+                &actor,
+                Event::new(
+                    "user.reset_password",
+                    format!("reset the password of {username} from the command line"),
+                )
+                .module(guanxi_core::Module::Users)
+                .target(id, &username),
+            )
+            .await?;
             tx.commit().await?;
             println!("new password for {username}: {password}");
             Ok(())
@@ -95,11 +138,29 @@ pub async fn run(db_args: &DbArgs, file: &FileConfig, cmd: UserCommand) -> anyho
     result
 }
 
-async fn set_active(db: &guanxi_store::Db, actor: &Actor, username: &str, active: bool) -> anyhow::Result<()> {
+async fn set_active(
+    db: &guanxi_store::Db,
+    actor: &Actor,
+    username: &str,
+    active: bool,
+) -> anyhow::Result<()> {
     let mut tx = db.begin().await?;
-    let id = users::set_active_unchecked(&mut tx, &username.to_lowercase(), active).await.map_err(|_| anyhow::anyhow!("no user {username}"))?;
-    let (action, verb) = if active { ("user.enable", "enabled") } else { ("user.disable", "disabled") };
-    audit::record(&mut tx, actor, Event::new(action, format!("{verb} {username} from the command line")).module(guanxi_core::Module::Users).target(id, username)).await?;
+    let id = users::set_active_unchecked(&mut tx, &username.to_lowercase(), active)
+        .await
+        .map_err(|_| anyhow::anyhow!("no user {username}"))?;
+    let (action, verb) = if active {
+        ("user.enable", "enabled")
+    } else {
+        ("user.disable", "disabled")
+    };
+    audit::record(
+        &mut tx,
+        actor,
+        Event::new(action, format!("{verb} {username} from the command line"))
+            .module(guanxi_core::Module::Users)
+            .target(id, username),
+    )
+    .await?;
     tx.commit().await?;
     println!("{username} {verb}");
     Ok(())

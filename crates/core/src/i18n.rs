@@ -45,7 +45,9 @@ impl Locale {
     /// The best locale for an `Accept-Language` header, honouring order (q-values are
     /// written in preference order by every browser).
     pub fn from_accept_language(header: &str) -> Option<Locale> {
-        header.split(',').find_map(|part| Locale::parse(part.split(';').next().unwrap_or("")))
+        header
+            .split(',')
+            .find_map(|part| Locale::parse(part.split(';').next().unwrap_or("")))
     }
 
     /// The name of the language in itself, for the language switch.
@@ -69,14 +71,18 @@ fn bundle(lang: &str, source: &str) -> FluentBundle<FluentResource> {
     let mut b = FluentBundle::new_concurrent(vec![langid]);
     // Unicode isolation marks would end up inside HTML attributes and CSV cells.
     b.set_use_isolating(false);
-    b.add_resource(resource).unwrap_or_else(|e| panic!("duplicate {lang} messages: {e:?}"));
+    b.add_resource(resource)
+        .unwrap_or_else(|e| panic!("duplicate {lang} messages: {e:?}"));
     b
 }
 
 impl I18n {
     pub fn global() -> &'static I18n {
         static I18N: OnceLock<I18n> = OnceLock::new();
-        I18N.get_or_init(|| I18n { zh: bundle("zh-CN", ZH_CN), en: bundle("en", EN) })
+        I18N.get_or_init(|| I18n {
+            zh: bundle("zh-CN", ZH_CN),
+            en: bundle("en", EN),
+        })
     }
 
     fn bundles(&self, locale: Locale) -> [&FluentBundle<FluentResource>; 2] {
@@ -138,7 +144,10 @@ mod tests {
         en.sort();
         let only_zh: Vec<_> = zh.iter().filter(|k| !en.contains(k)).collect();
         let only_en: Vec<_> = en.iter().filter(|k| !zh.contains(k)).collect();
-        assert!(only_zh.is_empty() && only_en.is_empty(), "zh only: {only_zh:?}; en only: {only_en:?}");
+        assert!(
+            only_zh.is_empty() && only_en.is_empty(),
+            "zh only: {only_zh:?}; en only: {only_en:?}"
+        );
         let mut dedup = zh.clone();
         dedup.dedup();
         assert_eq!(dedup.len(), zh.len(), "duplicate keys");
@@ -150,13 +159,19 @@ mod tests {
         assert_eq!(i.t(Locale::ZhCn, "app-name"), "关系 CRM");
         assert_eq!(i.t(Locale::En, "app-name"), "Guanxi CRM");
         assert_eq!(i.t(Locale::En, "no-such-key"), "no-such-key");
-        assert!(i.t_args(Locale::En, "welcome", &[("name", "Li".into())]).contains("Li"));
+        assert!(
+            i.t_args(Locale::En, "welcome", &[("name", "Li".into())])
+                .contains("Li")
+        );
     }
 
     #[test]
     fn parses_locales() {
         assert_eq!(Locale::parse("zh_cn"), Some(Locale::ZhCn));
-        assert_eq!(Locale::from_accept_language("fr;q=1, en-US;q=0.8, zh"), Some(Locale::En));
+        assert_eq!(
+            Locale::from_accept_language("fr;q=1, en-US;q=0.8, zh"),
+            Some(Locale::En)
+        );
         assert_eq!(Locale::parse("fr"), None);
     }
 }

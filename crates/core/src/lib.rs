@@ -8,4 +8,6 @@ pub mod security;
 pub mod validate;
 
 pub use i18n::{I18n, Locale};
-pub use permission::{Action, Denied, Grant, Module, ModulePermission, Principal, Scope, ScopeFilter};
+pub use permission::{
+    Action, Denied, Grant, Module, ModulePermission, Principal, Scope, ScopeFilter,
+};

@@ -110,7 +110,9 @@ impl Action {
 
 /// Whose records a role sees in a module. Ordered from narrow to wide, so the union of several
 /// roles is the maximum.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     #[default]
@@ -121,7 +123,12 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 4] = [Scope::Own, Scope::Department, Scope::DepartmentTree, Scope::All];
+    pub const ALL: [Scope; 4] = [
+        Scope::Own,
+        Scope::Department,
+        Scope::DepartmentTree,
+        Scope::All,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -168,7 +175,10 @@ impl ModulePermission {
     }
 
     pub fn with(actions: &[Action], scope: Scope) -> ModulePermission {
-        ModulePermission { actions: actions.iter().fold(0, |acc, a| acc | a.bit()), scope }
+        ModulePermission {
+            actions: actions.iter().fold(0, |acc, a| acc | a.bit()),
+            scope,
+        }
     }
 }
 
@@ -199,7 +209,10 @@ pub struct Denied {
 }
 
 impl Principal {
-    #[expect(clippy::too_many_arguments, reason = "built in one place, by the store")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "built in one place, by the store"
+    )]
     pub fn new(
         user_id: i64,
         username: String,
@@ -224,7 +237,9 @@ impl Principal {
     }
 
     pub fn can(&self, module: Module, action: Action) -> bool {
-        self.permissions.get(&module).is_some_and(|p| p.allows(action))
+        self.permissions
+            .get(&module)
+            .is_some_and(|p| p.allows(action))
     }
 
     pub fn permission(&self, module: Module) -> ModulePermission {
@@ -250,7 +265,12 @@ impl Principal {
                 departments: self.department_tree.clone(),
             },
         };
-        Ok(Grant { module, action, user_id: self.user_id, filter })
+        Ok(Grant {
+            module,
+            action,
+            user_id: self.user_id,
+            filter,
+        })
     }
 }
 
@@ -261,7 +281,10 @@ pub enum ScopeFilter {
     /// Records owned by this user.
     Own(i64),
     /// Records whose department is one of these, plus the user's own records wherever they are.
-    Departments { user_id: i64, departments: Vec<i64> },
+    Departments {
+        user_id: i64,
+        departments: Vec<i64>,
+    },
 }
 
 /// Proof that a principal may perform one action in one module, with the data scope to apply.
@@ -296,7 +319,10 @@ impl Grant {
         match &self.filter {
             ScopeFilter::All => true,
             ScopeFilter::Own(me) => owner_id == Some(*me),
-            ScopeFilter::Departments { user_id, departments } => {
+            ScopeFilter::Departments {
+                user_id,
+                departments,
+            } => {
                 owner_id == Some(*user_id)
                     || department_id.is_some_and(|d| departments.contains(&d))
             }
@@ -309,10 +335,16 @@ impl Grant {
         match &self.filter {
             ScopeFilter::All => "1=1".to_owned(),
             ScopeFilter::Own(me) => format!("{owner_col} = {me}"),
-            ScopeFilter::Departments { user_id, departments } if departments.is_empty() => {
+            ScopeFilter::Departments {
+                user_id,
+                departments,
+            } if departments.is_empty() => {
                 format!("{owner_col} = {user_id}")
             }
-            ScopeFilter::Departments { user_id, departments } => {
+            ScopeFilter::Departments {
+                user_id,
+                departments,
+            } => {
                 let list: Vec<String> = departments.iter().map(i64::to_string).collect();
                 format!(
                     "({owner_col} = {user_id} OR {department_col} IN ({}))",
@@ -348,7 +380,10 @@ mod tests {
         assert!(p.authorize(Module::Users, Action::View).is_ok());
         assert_eq!(
             p.authorize(Module::Users, Action::Delete).unwrap_err(),
-            Denied { module: Module::Users, action: Action::Delete }
+            Denied {
+                module: Module::Users,
+                action: Action::Delete
+            }
         );
         assert!(p.authorize(Module::Roles, Action::View).is_err());
     }
@@ -369,24 +404,43 @@ mod tests {
             (Scope::All, None, None, true),
         ];
         for (scope, owner, dept, expected) in cases {
-            let g = principal(scope, &[Action::View]).authorize(Module::Users, Action::View).unwrap();
-            assert_eq!(g.covers(owner, dept), expected, "{scope:?} {owner:?} {dept:?}");
+            let g = principal(scope, &[Action::View])
+                .authorize(Module::Users, Action::View)
+                .unwrap();
+            assert_eq!(
+                g.covers(owner, dept),
+                expected,
+                "{scope:?} {owner:?} {dept:?}"
+            );
         }
     }
 
     #[test]
     fn sql_predicates() {
-        let g = |s| principal(s, &[Action::View]).authorize(Module::Users, Action::View).unwrap();
+        let g = |s| {
+            principal(s, &[Action::View])
+                .authorize(Module::Users, Action::View)
+                .unwrap()
+        };
         assert_eq!(g(Scope::All).sql_predicate("o", "d"), "1=1");
         assert_eq!(g(Scope::Own).sql_predicate("o", "d"), "o = 7");
-        assert_eq!(g(Scope::Department).sql_predicate("o", "d"), "(o = 7 OR d IN (2))");
-        assert_eq!(g(Scope::DepartmentTree).sql_predicate("o", "d"), "(o = 7 OR d IN (2,5,6))");
+        assert_eq!(
+            g(Scope::Department).sql_predicate("o", "d"),
+            "(o = 7 OR d IN (2))"
+        );
+        assert_eq!(
+            g(Scope::DepartmentTree).sql_predicate("o", "d"),
+            "(o = 7 OR d IN (2,5,6))"
+        );
     }
 
     #[test]
     fn union_of_roles_takes_widest_scope_and_all_actions() {
         let mut a = ModulePermission::with(&[Action::View], Scope::Own);
-        a.merge(ModulePermission::with(&[Action::Edit], Scope::DepartmentTree));
+        a.merge(ModulePermission::with(
+            &[Action::Edit],
+            Scope::DepartmentTree,
+        ));
         assert!(a.allows(Action::View) && a.allows(Action::Edit) && !a.allows(Action::Delete));
         assert_eq!(a.scope, Scope::DepartmentTree);
     }

@@ -18,8 +18,11 @@ pub fn hash_password(password: &str) -> String {
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .is_ok_and(|h: PasswordHash| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(hash).is_ok_and(|h: PasswordHash| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 /// A hash to verify against when the user does not exist, so that a wrong user name costs as
@@ -78,7 +81,9 @@ pub fn base32_decode(s: &str) -> Option<Vec<u8>> {
     let mut buffer: u32 = 0;
     let mut bits = 0;
     for c in s.chars().filter(|c| !c.is_whitespace() && *c != '=') {
-        let v = BASE32.iter().position(|&x| x as char == c.to_ascii_uppercase())? as u32;
+        let v = BASE32
+            .iter()
+            .position(|&x| x as char == c.to_ascii_uppercase())? as u32;
         buffer = (buffer << 5) | v;
         bits += 5;
         if bits >= 8 {
@@ -112,10 +117,14 @@ pub fn totp_code(secret: &[u8], unix_seconds: i64) -> String {
 
 /// Checks a code against the current step and one step either side (clock drift).
 pub fn verify_totp(secret_b32: &str, code: &str, unix_seconds: i64) -> bool {
-    let Some(secret) = base32_decode(secret_b32) else { return false };
+    let Some(secret) = base32_decode(secret_b32) else {
+        return false;
+    };
     let code = code.trim().replace(' ', "");
     code.len() == 6
-        && [-30, 0, 30].iter().any(|d| totp_code(&secret, unix_seconds + d) == code)
+        && [-30, 0, 30]
+            .iter()
+            .any(|d| totp_code(&secret, unix_seconds + d) == code)
 }
 
 /// The `otpauth://` URI an authenticator app scans.

@@ -14,7 +14,11 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: &str, message: &str) -> FieldError {
-        FieldError { field: field.to_owned(), message: message.to_owned(), args: vec![] }
+        FieldError {
+            field: field.to_owned(),
+            message: message.to_owned(),
+            args: vec![],
+        }
     }
 
     pub fn with_arg(mut self, name: &'static str, value: impl ToString) -> FieldError {
@@ -39,7 +43,11 @@ impl Checker {
     }
 
     pub fn finish(self) -> Result<(), Vec<FieldError>> {
-        if self.errors.is_empty() { Ok(()) } else { Err(self.errors) }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(self.errors)
+        }
     }
 }
 
@@ -64,7 +72,11 @@ pub fn required_text(field: &str, value: &str, max: usize) -> Result<String, Fie
 
 /// An optional text: empty becomes `None`.
 pub fn optional_text(field: &str, value: &str, max: usize) -> Result<Option<String>, FieldError> {
-    if value.trim().is_empty() { Ok(None) } else { required_text(field, value, max).map(Some) }
+    if value.trim().is_empty() {
+        Ok(None)
+    } else {
+        required_text(field, value, max).map(Some)
+    }
 }
 
 /// User names: 2–32 of letters, digits and `_ . - @`, stored lower-case.
@@ -73,7 +85,9 @@ pub fn username(value: &str) -> Result<String, FieldError> {
     if v.is_empty() {
         return Err(FieldError::new("username", "error-required"));
     }
-    let ok_chars = v.chars().all(|c| c.is_ascii_alphanumeric() || "_.-@".contains(c));
+    let ok_chars = v
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_.-@".contains(c));
     if !ok_chars || !(2..=32).contains(&v.len()) {
         return Err(FieldError::new("username", "error-username"));
     }
@@ -84,7 +98,9 @@ pub const MIN_PASSWORD_LEN: usize = 8;
 
 pub fn password(field: &str, value: &str) -> Result<String, FieldError> {
     if char_len(value) < MIN_PASSWORD_LEN {
-        return Err(FieldError::new(field, "error-password-short").with_arg("min", MIN_PASSWORD_LEN));
+        return Err(
+            FieldError::new(field, "error-password-short").with_arg("min", MIN_PASSWORD_LEN)
+        );
     }
     if char_len(value) > 128 {
         return Err(FieldError::new(field, "error-too-long").with_arg("max", 128));
@@ -94,9 +110,14 @@ pub fn password(field: &str, value: &str) -> Result<String, FieldError> {
 
 /// Normalises a phone number: spaces, dashes and brackets removed, a leading +86 / 0086 dropped.
 pub fn normalize_phone(value: &str) -> String {
-    let digits: String =
-        value.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
-    let d = digits.strip_prefix("+86").or_else(|| digits.strip_prefix("0086")).unwrap_or(&digits);
+    let digits: String = value
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '+')
+        .collect();
+    let d = digits
+        .strip_prefix("+86")
+        .or_else(|| digits.strip_prefix("0086"))
+        .unwrap_or(&digits);
     d.to_owned()
 }
 
@@ -111,7 +132,11 @@ pub fn mobile(field: &str, value: &str) -> Result<Option<String>, FieldError> {
         && n.as_bytes()[1].is_ascii_digit()
         && n.as_bytes()[1] >= b'3'
         && n.chars().all(|c| c.is_ascii_digit());
-    if ok { Ok(Some(n)) } else { Err(FieldError::new(field, "error-mobile")) }
+    if ok {
+        Ok(Some(n))
+    } else {
+        Err(FieldError::new(field, "error-mobile"))
+    }
 }
 
 pub fn email(field: &str, value: &str) -> Result<Option<String>, FieldError> {
@@ -128,7 +153,11 @@ pub fn email(field: &str, value: &str) -> Result<Option<String>, FieldError> {
                 && !domain.ends_with('.')
                 && !domain.contains('@')
         });
-    if valid { Ok(Some(v.to_lowercase())) } else { Err(FieldError::new(field, "error-email")) }
+    if valid {
+        Ok(Some(v.to_lowercase()))
+    } else {
+        Err(FieldError::new(field, "error-email"))
+    }
 }
 
 pub fn time_zone(field: &str, value: &str) -> Result<String, FieldError> {
@@ -156,7 +185,10 @@ mod tests {
 
     #[test]
     fn mobiles_are_normalised() {
-        assert_eq!(mobile("m", "+86 138-0013-8000").unwrap().as_deref(), Some("13800138000"));
+        assert_eq!(
+            mobile("m", "+86 138-0013-8000").unwrap().as_deref(),
+            Some("13800138000")
+        );
         assert_eq!(mobile("m", "").unwrap(), None);
         assert!(mobile("m", "12800138000").is_err());
         assert!(mobile("m", "1380013800").is_err());
@@ -171,7 +203,10 @@ mod tests {
 
     #[test]
     fn emails_and_zones() {
-        assert_eq!(email("e", "Li@Example.cn").unwrap().as_deref(), Some("li@example.cn"));
+        assert_eq!(
+            email("e", "Li@Example.cn").unwrap().as_deref(),
+            Some("li@example.cn")
+        );
         assert!(email("e", "li@").is_err());
         assert!(time_zone("tz", "Asia/Shanghai").is_ok());
         assert!(time_zone("tz", "Mars/Olympus").is_err());

@@ -17,7 +17,11 @@ pub struct Actor {
 
 impl Actor {
     pub fn system() -> Actor {
-        Actor { user_id: None, username: Some("system".into()), ip: None }
+        Actor {
+            user_id: None,
+            username: Some("system".into()),
+            ip: None,
+        }
     }
 }
 
@@ -34,7 +38,11 @@ pub struct Event {
 
 impl Event {
     pub fn new(action: &'static str, summary: impl Into<String>) -> Event {
-        Event { action, summary: summary.into(), ..Event::default() }
+        Event {
+            action,
+            summary: summary.into(),
+            ..Event::default()
+        }
     }
 
     pub fn module(mut self, m: guanxi_core::Module) -> Event {
@@ -138,7 +146,9 @@ pub async fn search(db: &Db, f: &Filter) -> Result<Vec<Entry>> {
     if f.to.is_some() {
         sql += &format!(" AND at < {}", p());
     }
-    let q = f.q.as_ref().map(|q| format!("%{}%", q.trim().to_lowercase()));
+    let q =
+        f.q.as_ref()
+            .map(|q| format!("%{}%", q.trim().to_lowercase()));
     if q.is_some() {
         let x = p();
         sql += &format!(" AND (LOWER(summary) LIKE {x} OR LOWER(target_label) LIKE {x})");
@@ -177,7 +187,9 @@ pub async fn search(db: &Db, f: &Filter) -> Result<Vec<Entry>> {
 /// The distinct action codes present, for the filter drop-down.
 pub async fn actions(db: &Db) -> Result<Vec<String>> {
     Ok(on_db!(db, read, |p| {
-        sqlx::query_scalar("SELECT DISTINCT action FROM audit_log ORDER BY action").fetch_all(p).await
+        sqlx::query_scalar("SELECT DISTINCT action FROM audit_log ORDER BY action")
+            .fetch_all(p)
+            .await
     })?)
 }
 

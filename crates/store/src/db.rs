@@ -19,7 +19,10 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub enum Db {
     /// Readers share `read`; every write goes through the one connection of `write`.
-    Sqlite { read: SqlitePool, write: SqlitePool },
+    Sqlite {
+        read: SqlitePool,
+        write: SqlitePool,
+    },
     Postgres(PgPool),
 }
 
@@ -74,7 +77,10 @@ impl Db {
                 .connect_with(opts)
                 .await?;
             Ok(Db::Postgres(pool))
-        } else if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        } else if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
             Db::open_sqlite(std::path::Path::new(path)).await
         } else {
             Err(StoreError::Config(format!(
@@ -125,7 +131,10 @@ impl Db {
 
     /// A cheap round trip for `/healthz`.
     pub async fn ping(&self) -> Result<()> {
-        on_db!(self, read, |p| sqlx::query("SELECT 1").execute(p).await.map(|r| r.rows_affected()))?;
+        on_db!(self, read, |p| sqlx::query("SELECT 1")
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
         Ok(())
     }
 

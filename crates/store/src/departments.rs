@@ -29,8 +29,11 @@ const COLUMNS: &str = "id, parent_id, name, path, sort_order, created_at, update
 /// Every department, in tree order (parents before children, siblings by sort order and name).
 pub async fn list(db: &Db) -> Result<Vec<Department>> {
     let sql = format!("SELECT {COLUMNS} FROM departments");
-    let mut all: Vec<Department> =
-        on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await)?;
+    let mut all: Vec<Department> = on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .fetch_all(p)
+    .await)?;
     all.sort_by(|a, b| (a.sort_order, &a.name).cmp(&(b.sort_order, &b.name)));
     let mut out = Vec::with_capacity(all.len());
     fn walk(all: &[Department], parent: Option<i64>, out: &mut Vec<Department>) {
@@ -45,14 +48,22 @@ pub async fn list(db: &Db) -> Result<Vec<Department>> {
 
 pub async fn get(db: &Db, id: i64) -> Result<Department> {
     let sql = format!("SELECT {COLUMNS} FROM departments WHERE id = $1");
-    on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(p).await)?
-        .ok_or(StoreError::NotFound)
+    on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(id)
+    .fetch_optional(p)
+    .await)?
+    .ok_or(StoreError::NotFound)
 }
 
 async fn get_tx(tx: &mut Tx, id: i64) -> Result<Department> {
     let sql = format!("SELECT {COLUMNS} FROM departments WHERE id = $1");
-    on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(&mut *c).await)?
-        .ok_or(StoreError::NotFound)
+    on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await)?
+    .ok_or(StoreError::NotFound)
 }
 
 /// The ids of a department and all departments below it.
@@ -91,7 +102,8 @@ pub async fn create(tx: &mut Tx, parent_id: Option<i64>, name: &str) -> Result<D
             .bind(&path)
             .bind(id)
             .execute(&mut *c)
-            .await.map(|r| r.rows_affected())
+            .await
+            .map(|r| r.rows_affected())
     })?;
     get_tx(tx, id).await
 }
@@ -103,7 +115,8 @@ pub async fn rename(tx: &mut Tx, id: i64, name: &str) -> Result<Department> {
             .bind(now())
             .bind(id)
             .execute(&mut *c)
-            .await.map(|r| r.rows_affected())
+            .await
+            .map(|r| r.rows_affected())
     })?;
     if n == 0 {
         return Err(StoreError::NotFound);
@@ -144,7 +157,8 @@ pub async fn move_to(
         .bind(old_len + 1)
         .bind(&dept.path)
         .execute(&mut *c)
-        .await.map(|r| r.rows_affected())
+        .await
+        .map(|r| r.rows_affected())
     })?;
     on_tx!(tx, |c| {
         sqlx::query("UPDATE departments SET parent_id = $1, updated_at = $2 WHERE id = $3")
@@ -152,7 +166,8 @@ pub async fn move_to(
             .bind(now())
             .bind(id)
             .execute(&mut *c)
-            .await.map(|r| r.rows_affected())
+            .await
+            .map(|r| r.rows_affected())
     })?;
     Ok(Ok(get_tx(tx, id).await?))
 }
@@ -184,7 +199,11 @@ pub async fn delete(tx: &mut Tx, id: i64) -> Result<std::result::Result<Departme
     if occ != Occupancy::default() {
         return Ok(Err(occ));
     }
-    on_tx!(tx, |c| sqlx::query("DELETE FROM departments WHERE id = $1").bind(id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    on_tx!(tx, |c| sqlx::query("DELETE FROM departments WHERE id = $1")
+        .bind(id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(Ok(dept))
 }
 

@@ -28,7 +28,9 @@ pub async fn run(db: &Db) -> Result<usize> {
         .await.map(|r| r.rows_affected())
     })?;
     let applied: Vec<i64> = on_db!(db, write, |p| {
-        sqlx::query_scalar("SELECT version FROM _migrations").fetch_all(p).await
+        sqlx::query_scalar("SELECT version FROM _migrations")
+            .fetch_all(p)
+            .await
     })?;
     let mut count = 0;
     for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
@@ -37,14 +39,18 @@ pub async fn run(db: &Db) -> Result<usize> {
             Backend::Postgres => m.postgres,
         };
         let mut tx = db.begin().await?;
-        on_tx!(&mut tx, |c| sqlx::raw_sql(sql).execute(&mut *c).await.map(|r| r.rows_affected()))
-            .map_err(|e| StoreError::Migration(format!("{} ({}): {e}", m.version, m.name)))?;
+        on_tx!(&mut tx, |c| sqlx::raw_sql(sql)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(|e| StoreError::Migration(format!("{} ({}): {e}", m.version, m.name)))?;
         on_tx!(&mut tx, |c| {
             sqlx::query("INSERT INTO _migrations (version, name) VALUES ($1, $2)")
                 .bind(m.version)
                 .bind(m.name)
                 .execute(&mut *c)
-                .await.map(|r| r.rows_affected())
+                .await
+                .map(|r| r.rows_affected())
         })?;
         tx.commit().await?;
         tracing::info!(version = m.version, name = m.name, "applied migration");

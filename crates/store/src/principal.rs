@@ -34,8 +34,13 @@ pub async fn for_session(db: &Db, digest: &str) -> Result<Option<Principal>> {
          WHERE s.id = $1 AND s.expires_at > $2 AND s.mfa_pending = FALSE AND {}",
         live_user("$2")
     );
-    let row: Option<Row> =
-        on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(digest).bind(now()).fetch_optional(p).await)?;
+    let row: Option<Row> = on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(digest)
+    .bind(now())
+    .fetch_optional(p)
+    .await)?;
     let Some(row) = row else { return Ok(None) };
     if let Some(seen) = row.last_seen_at {
         crate::sessions::touch(db, digest, seen).await?;
@@ -45,7 +50,9 @@ pub async fn for_session(db: &Db, digest: &str) -> Result<Option<Principal>> {
 
 /// The principal behind a personal API token.
 pub async fn for_token(db: &Db, digest: &str) -> Result<Option<Principal>> {
-    let Some(user_id) = crate::tokens::user_for(db, digest).await? else { return Ok(None) };
+    let Some(user_id) = crate::tokens::user_for(db, digest).await? else {
+        return Ok(None);
+    };
     for_user(db, user_id).await
 }
 
@@ -56,8 +63,13 @@ pub async fn for_user(db: &Db, user_id: i64) -> Result<Option<Principal>> {
         "SELECT {USER_COLUMNS}, NULL AS last_seen_at FROM users u WHERE u.id = $1 AND {}",
         live_user("$2")
     );
-    let row: Option<Row> =
-        on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(user_id).bind(now()).fetch_optional(p).await)?;
+    let row: Option<Row> = on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(user_id)
+    .bind(now())
+    .fetch_optional(p)
+    .await)?;
     match row {
         Some(row) => build(db, row).await.map(Some),
         None => Ok(None),

@@ -31,26 +31,45 @@ const SELECT: &str = "SELECT r.id, r.code, r.name, r.description, r.require_totp
 
 pub async fn list(db: &Db) -> Result<Vec<Role>> {
     let sql = format!("{SELECT} ORDER BY r.id");
-    Ok(on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await)?)
+    Ok(on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .fetch_all(p)
+    .await)?)
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Role> {
     let sql = format!("{SELECT} WHERE r.id = $1");
-    on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(p).await)?
-        .ok_or(StoreError::NotFound)
+    on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(id)
+    .fetch_optional(p)
+    .await)?
+    .ok_or(StoreError::NotFound)
 }
 
 pub async fn id_by_code(db: &Db, code: &str) -> Result<Option<i64>> {
     Ok(on_db!(db, read, |p| {
-        sqlx::query_scalar("SELECT id FROM roles WHERE code = $1").bind(code).fetch_optional(p).await
+        sqlx::query_scalar("SELECT id FROM roles WHERE code = $1")
+            .bind(code)
+            .fetch_optional(p)
+            .await
     })?)
 }
 
 fn to_permissions(rows: Vec<(String, i64, i32)>) -> Permissions {
     rows.into_iter()
         .filter_map(|(m, actions, scope)| {
-            Module::from_code(&m)
-                .map(|m| (m, ModulePermission { actions, scope: Scope::from_i16(scope as i16) }))
+            Module::from_code(&m).map(|m| {
+                (
+                    m,
+                    ModulePermission {
+                        actions,
+                        scope: Scope::from_i16(scope as i16),
+                    },
+                )
+            })
         })
         .collect()
 }
@@ -147,7 +166,8 @@ async fn set_permissions(tx: &mut Tx, role_id: i64, perms: &Permissions) -> Resu
         sqlx::query("DELETE FROM role_permissions WHERE role_id = $1")
             .bind(role_id)
             .execute(&mut *c)
-            .await.map(|r| r.rows_affected())
+            .await
+            .map(|r| r.rows_affected())
     })?;
     for (module, p) in perms.iter().filter(|(_, p)| p.actions != 0) {
         on_tx!(tx, |c| {
@@ -166,18 +186,32 @@ async fn set_permissions(tx: &mut Tx, role_id: i64, perms: &Permissions) -> Resu
 }
 
 pub async fn delete(tx: &mut Tx, id: i64) -> Result<()> {
-    let n = on_tx!(tx, |c| sqlx::query("DELETE FROM roles WHERE id = $1").bind(id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
-    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    let n = on_tx!(tx, |c| sqlx::query("DELETE FROM roles WHERE id = $1")
+        .bind(id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 /// The built-in roles and their default rights, created on first start.
 pub fn builtin_roles() -> Vec<(&'static str, Permissions)> {
     use Action::*;
     let all_actions = |m: Module| ModulePermission::with(m.actions(), Scope::All);
-    let admin: Permissions = Module::ALL.into_iter().map(|m| (m, all_actions(m))).collect();
+    let admin: Permissions = Module::ALL
+        .into_iter()
+        .map(|m| (m, all_actions(m)))
+        .collect();
     let view_dept = |scope| {
         Permissions::from([
-            (Module::Departments, ModulePermission::with(&[View], Scope::All)),
+            (
+                Module::Departments,
+                ModulePermission::with(&[View], Scope::All),
+            ),
             (Module::Users, ModulePermission::with(&[View], scope)),
         ])
     };

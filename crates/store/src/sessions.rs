@@ -19,7 +19,11 @@ pub async fn create(
     user_agent: Option<&str>,
 ) -> Result<()> {
     let t = now();
-    let expires = t + if mfa_pending { MFA_LIFETIME } else { IDLE_LIFETIME };
+    let expires = t + if mfa_pending {
+        MFA_LIFETIME
+    } else {
+        IDLE_LIFETIME
+    };
     on_tx!(tx, |c| {
         sqlx::query(
             "INSERT INTO sessions (id, user_id, mfa_pending, ip, user_agent, created_at, last_seen_at, expires_at) \
@@ -63,19 +67,28 @@ pub async fn touch(db: &Db, digest: &str, last_seen: DateTime<Utc>) -> Result<()
             .bind(t + IDLE_LIFETIME)
             .bind(digest)
             .execute(p)
-            .await.map(|r| r.rows_affected())
+            .await
+            .map(|r| r.rows_affected())
     })?;
     Ok(())
 }
 
 pub async fn delete(tx: &mut Tx, digest: &str) -> Result<()> {
-    on_tx!(tx, |c| sqlx::query("DELETE FROM sessions WHERE id = $1").bind(digest).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    on_tx!(tx, |c| sqlx::query("DELETE FROM sessions WHERE id = $1")
+        .bind(digest)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 pub async fn delete_for_user(tx: &mut Tx, user_id: i64) -> Result<()> {
     on_tx!(tx, |c| {
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *c).await.map(|r| r.rows_affected())
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected())
     })?;
     Ok(())
 }
@@ -83,7 +96,11 @@ pub async fn delete_for_user(tx: &mut Tx, user_id: i64) -> Result<()> {
 /// Removes expired sessions; run from time to time by the server.
 pub async fn purge_expired(db: &Db) -> Result<u64> {
     let r = on_db!(db, write, |p| {
-        sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now()).execute(p).await.map(|r| r.rows_affected())
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+            .bind(now())
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
     })?;
     Ok(r)
 }

@@ -25,8 +25,11 @@ impl Default for Settings {
 }
 
 pub async fn load(db: &Db) -> Result<Settings> {
-    let rows: Vec<(String, String)> =
-        on_db!(db, read, |p| sqlx::query_as("SELECT key, value FROM settings").fetch_all(p).await)?;
+    let rows: Vec<(String, String)> = on_db!(db, read, |p| sqlx::query_as(
+        "SELECT key, value FROM settings"
+    )
+    .fetch_all(p)
+    .await)?;
     let map: HashMap<String, String> = rows.into_iter().collect();
     let d = Settings::default();
     let get = |k: &str, default: String| map.get(k).cloned().unwrap_or(default);

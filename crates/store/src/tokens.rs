@@ -16,7 +16,13 @@ pub struct ApiToken {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-pub async fn create(tx: &mut Tx, user_id: i64, name: &str, prefix: &str, digest: &str) -> Result<i64> {
+pub async fn create(
+    tx: &mut Tx,
+    user_id: i64,
+    name: &str,
+    prefix: &str,
+    digest: &str,
+) -> Result<i64> {
     Ok(on_tx!(tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO api_tokens (user_id, name, prefix, token_digest, created_at) \
@@ -70,14 +76,17 @@ pub async fn user_for(db: &Db, digest: &str) -> Result<Option<i64>> {
         .fetch_optional(p)
         .await
     })?;
-    let Some((id, user_id, last)) = row else { return Ok(None) };
+    let Some((id, user_id, last)) = row else {
+        return Ok(None);
+    };
     if last.is_none_or(|l| now() - l > chrono::Duration::minutes(1)) {
         on_db!(db, write, |p| {
             sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                 .bind(now())
                 .bind(id)
                 .execute(p)
-                .await.map(|r| r.rows_affected())
+                .await
+                .map(|r| r.rows_affected())
         })?;
     }
     Ok(Some(user_id))

@@ -33,7 +33,11 @@ const SELECT: &str = "SELECT u.id, u.username, u.display_name, u.mobile, u.email
     FROM users u LEFT JOIN departments d ON d.id = u.department_id";
 
 fn scope(grant: &Grant) -> String {
-    assert_eq!(grant.module(), Module::Users, "a grant for another module was passed to users");
+    assert_eq!(
+        grant.module(),
+        Module::Users,
+        "a grant for another module was passed to users"
+    );
     grant.sql_predicate("u.id", "u.department_id")
 }
 
@@ -56,7 +60,9 @@ pub async fn list(db: &Db, grant: &Grant, f: &UserFilter) -> Result<Vec<User>> {
         n += 1;
         format!("${n}")
     };
-    let q = f.q.as_ref().map(|q| format!("%{}%", q.trim().to_lowercase()));
+    let q =
+        f.q.as_ref()
+            .map(|q| format!("%{}%", q.trim().to_lowercase()));
     if q.is_some() {
         let p = next();
         sql += &format!(
@@ -96,22 +102,35 @@ pub async fn list(db: &Db, grant: &Grant, f: &UserFilter) -> Result<Vec<User>> {
 /// scope does not leak which ids exist).
 pub async fn get(db: &Db, grant: &Grant, id: i64) -> Result<User> {
     let sql = format!("{SELECT} WHERE u.id = $1 AND {}", scope(grant));
-    on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(p).await)?
-        .ok_or(StoreError::NotFound)
+    on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(id)
+    .fetch_optional(p)
+    .await)?
+    .ok_or(StoreError::NotFound)
 }
 
 /// Same as [`get`] inside a transaction (for writes that re-read what they changed).
 pub async fn get_tx(tx: &mut Tx, grant: &Grant, id: i64) -> Result<User> {
     let sql = format!("{SELECT} WHERE u.id = $1 AND {}", scope(grant));
-    on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(&mut *c).await)?
-        .ok_or(StoreError::NotFound)
+    on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await)?
+    .ok_or(StoreError::NotFound)
 }
 
 /// A user by id for the signed-in user themselves (profile pages).
 pub async fn get_self(db: &Db, principal: &guanxi_core::Principal) -> Result<User> {
     let sql = format!("{SELECT} WHERE u.id = $1");
-    on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(principal.user_id).fetch_optional(p).await)?
-        .ok_or(StoreError::NotFound)
+    on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(principal.user_id)
+    .fetch_optional(p)
+    .await)?
+    .ok_or(StoreError::NotFound)
 }
 
 pub struct NewUser<'a> {
@@ -183,9 +202,14 @@ pub async fn update(tx: &mut Tx, grant: &Grant, id: i64, u: &UserUpdate<'_>) -> 
             .bind(now())
             .bind(id)
             .execute(&mut *c)
-            .await.map(|r| r.rows_affected())
+            .await
+            .map(|r| r.rows_affected())
     })?;
-    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 /// Enables or disables an account; disabling ends all its sessions at once.
@@ -196,7 +220,13 @@ pub async fn set_active(tx: &mut Tx, grant: &Grant, id: i64, active: bool) -> Re
         scope(grant)
     );
     let n = on_tx!(tx, |c| {
-        sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(active).bind(now()).bind(id).execute(&mut *c).await.map(|r| r.rows_affected())
+        sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(active)
+            .bind(now())
+            .bind(id)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected())
     })?;
     if n == 0 {
         return Err(StoreError::NotFound);
@@ -216,7 +246,13 @@ pub async fn reset_password(tx: &mut Tx, grant: &Grant, id: i64, hash: &str) -> 
         scope(grant)
     );
     let n = on_tx!(tx, |c| {
-        sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(hash).bind(now()).bind(id).execute(&mut *c).await.map(|r| r.rows_affected())
+        sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(hash)
+            .bind(now())
+            .bind(id)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected())
     })?;
     if n == 0 {
         return Err(StoreError::NotFound);
@@ -245,12 +281,14 @@ pub async fn reset_password_unchecked(tx: &mut Tx, username: &str, hash: &str) -
 /// Enables or disables by user name without a grant (`guanxi user disable`).
 pub async fn set_active_unchecked(tx: &mut Tx, username: &str, active: bool) -> Result<i64> {
     let id: Option<i64> = on_tx!(tx, |c| {
-        sqlx::query_scalar("UPDATE users SET is_active = $1, updated_at = $2 WHERE username = $3 RETURNING id")
-            .bind(active)
-            .bind(now())
-            .bind(username)
-            .fetch_optional(&mut *c)
-            .await
+        sqlx::query_scalar(
+            "UPDATE users SET is_active = $1, updated_at = $2 WHERE username = $3 RETURNING id",
+        )
+        .bind(active)
+        .bind(now())
+        .bind(username)
+        .fetch_optional(&mut *c)
+        .await
     })?;
     let id = id.ok_or(StoreError::NotFound)?;
     if !active {
@@ -262,11 +300,19 @@ pub async fn set_active_unchecked(tx: &mut Tx, username: &str, active: bool) -> 
 /// Every user, for the CLI's `user list` (operator access).
 pub async fn list_all(db: &Db) -> Result<Vec<User>> {
     let sql = format!("{SELECT} ORDER BY u.id");
-    Ok(on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await)?)
+    Ok(on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .fetch_all(p)
+    .await)?)
 }
 
 pub async fn count(db: &Db) -> Result<i64> {
-    Ok(on_db!(db, read, |p| sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(p).await)?)
+    Ok(on_db!(db, read, |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users"
+    )
+    .fetch_one(p)
+    .await)?)
 }
 
 /// The role ids of a user.
@@ -282,7 +328,11 @@ pub async fn role_ids(db: &Db, user_id: i64) -> Result<Vec<i64>> {
 /// Replaces a user's roles. Callers hold an `Assign` grant on Users for the user.
 pub async fn set_roles(tx: &mut Tx, user_id: i64, role_ids: &[i64]) -> Result<()> {
     on_tx!(tx, |c| {
-        sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(user_id).execute(&mut *c).await.map(|r| r.rows_affected())
+        sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected())
     })?;
     for rid in role_ids {
         on_tx!(tx, |c| {
@@ -290,7 +340,8 @@ pub async fn set_roles(tx: &mut Tx, user_id: i64, role_ids: &[i64]) -> Result<()
                 .bind(user_id)
                 .bind(rid)
                 .execute(&mut *c)
-                .await.map(|r| r.rows_affected())
+                .await
+                .map(|r| r.rows_affected())
         })?;
     }
     Ok(())
@@ -314,13 +365,23 @@ const CREDENTIALS: &str = "SELECT id, username, password_hash, is_active, failed
 
 pub async fn credentials_by_username(db: &Db, username: &str) -> Result<Option<Credentials>> {
     let sql = format!("{CREDENTIALS} WHERE username = $1");
-    Ok(on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(username).fetch_optional(p).await)?)
+    Ok(on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(username)
+    .fetch_optional(p)
+    .await)?)
 }
 
 pub async fn credentials_by_id(db: &Db, id: i64) -> Result<Credentials> {
     let sql = format!("{CREDENTIALS} WHERE id = $1");
-    on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(p).await)?
-        .ok_or(StoreError::NotFound)
+    on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(id)
+    .fetch_optional(p)
+    .await)?
+    .ok_or(StoreError::NotFound)
 }
 
 /// Counts a failed password; locks the account until `lock_until` when given.
@@ -366,7 +427,8 @@ pub async fn set_own_password(tx: &mut Tx, user_id: i64, hash: &str) -> Result<(
             .bind(now())
             .bind(user_id)
             .execute(&mut *c)
-            .await.map(|r| r.rows_affected())
+            .await
+            .map(|r| r.rows_affected())
     })?;
     Ok(())
 }
@@ -395,15 +457,23 @@ pub async fn set_own_preferences(
 }
 
 /// Self-service: store (or clear) the TOTP secret and whether it is active.
-pub async fn set_own_totp(tx: &mut Tx, user_id: i64, secret: Option<&str>, enabled: bool) -> Result<()> {
+pub async fn set_own_totp(
+    tx: &mut Tx,
+    user_id: i64,
+    secret: Option<&str>,
+    enabled: bool,
+) -> Result<()> {
     on_tx!(tx, |c| {
-        sqlx::query("UPDATE users SET totp_secret = $1, totp_enabled = $2, updated_at = $3 WHERE id = $4")
-            .bind(secret)
-            .bind(enabled)
-            .bind(now())
-            .bind(user_id)
-            .execute(&mut *c)
-            .await.map(|r| r.rows_affected())
+        sqlx::query(
+            "UPDATE users SET totp_secret = $1, totp_enabled = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(secret)
+        .bind(enabled)
+        .bind(now())
+        .bind(user_id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     Ok(())
 }

@@ -70,12 +70,18 @@ pub fn anonymous_locale(headers: &HeaderMap) -> Locale {
 
 pub fn client_ip(parts: &Parts, trust_proxy: bool) -> Option<String> {
     if trust_proxy
-        && let Some(xff) = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())
+        && let Some(xff) = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
         && let Some(first) = xff.split(',').next()
     {
         return Some(first.trim().to_owned());
     }
-    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string())
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
 }
 
 pub fn session_cookie(token: &str, secure: bool) -> String {
@@ -96,7 +102,10 @@ pub fn clear_session_cookie(secure: bool) -> String {
 impl FromRequestParts<AppState> for Auth {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let (digest, via_bearer) = if let Some(t) = bearer(&parts.headers) {
             (token_digest(t), true)
         } else if let Some(c) = cookie(&parts.headers, SESSION_COOKIE).filter(|c| !c.is_empty()) {
@@ -115,7 +124,11 @@ impl FromRequestParts<AppState> for Auth {
             let _ = slot.0.set(locale);
         }
         let path = parts.uri.path();
-        if principal.needs_totp_setup && !path.starts_with("/me/2fa") && path != "/logout" && path != "/api/v1/auth/logout" {
+        if principal.needs_totp_setup
+            && !path.starts_with("/me/2fa")
+            && path != "/logout"
+            && path != "/api/v1/auth/logout"
+        {
             return Err(AppError::TotpSetupRequired);
         }
         let ip = parts.extensions.get::<ClientIp>().and_then(|c| c.0.clone());
@@ -124,7 +137,13 @@ impl FromRequestParts<AppState> for Auth {
             username: Some(principal.username.clone()),
             ip,
         };
-        Ok(Auth { principal, actor, locale, credential_digest: digest, via_bearer })
+        Ok(Auth {
+            principal,
+            actor,
+            locale,
+            credential_digest: digest,
+            via_bearer,
+        })
     }
 }
 
@@ -138,7 +157,10 @@ pub struct Visitor {
 impl FromRequestParts<AppState> for Visitor {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let locale = match chosen_locale(&parts.headers) {
             Some(l) => l,
             None => guanxi_store::settings::load(&state.db)

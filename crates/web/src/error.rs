@@ -111,8 +111,14 @@ impl AppError {
                 locale,
                 "error-forbidden",
                 &[
-                    ("action", i.t(locale, &format!("action-{}", d.action.code()))),
-                    ("module", i.t(locale, &format!("module-{}", d.module.code()))),
+                    (
+                        "action",
+                        i.t(locale, &format!("action-{}", d.action.code())),
+                    ),
+                    (
+                        "module",
+                        i.t(locale, &format!("module-{}", d.module.code())),
+                    ),
                 ],
             ),
             AppError::Conflict(key, args) => i.t_args(locale, key, args),
@@ -124,7 +130,10 @@ impl AppError {
     /// Field messages in the user's language.
     pub fn fields(&self, locale: Locale) -> Vec<(String, String)> {
         match self {
-            AppError::Validation(v) => v.iter().map(|e| (e.field.clone(), field_message(e, locale))).collect(),
+            AppError::Validation(v) => v
+                .iter()
+                .map(|e| (e.field.clone(), field_message(e, locale)))
+                .collect(),
             _ => vec![],
         }
     }
@@ -157,7 +166,8 @@ impl IntoResponse for AppError {
             tracing::error!(error = ?e, "internal error");
         }
         let mut resp = self.status().into_response();
-        resp.extensions_mut().insert(PendingError(std::sync::Arc::new(self)));
+        resp.extensions_mut()
+            .insert(PendingError(std::sync::Arc::new(self)));
         resp
     }
 }

@@ -25,7 +25,8 @@ impl Metrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
         let secs = elapsed.as_secs_f64();
         if let Ok(mut r) = self.requests.lock() {
-            *r.entry((method.to_owned(), route.to_owned(), status)).or_default() += 1;
+            *r.entry((method.to_owned(), route.to_owned(), status))
+                .or_default() += 1;
         }
         if let Ok(mut l) = self.latency.lock() {
             let h = l.entry(route.to_owned()).or_default();
@@ -69,15 +70,29 @@ impl Metrics {
                     "guanxi_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
                     h.count
                 );
-                let _ = writeln!(out, "guanxi_http_request_duration_seconds_sum{{route=\"{route}\"}} {}", h.sum);
-                let _ = writeln!(out, "guanxi_http_request_duration_seconds_count{{route=\"{route}\"}} {}", h.count);
+                let _ = writeln!(
+                    out,
+                    "guanxi_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
+                    h.sum
+                );
+                let _ = writeln!(
+                    out,
+                    "guanxi_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
+                    h.count
+                );
             }
         }
         out.push_str("# HELP guanxi_db_pool_connections Database pool connections.\n");
         out.push_str("# TYPE guanxi_db_pool_connections gauge\n");
         for (pool, size, idle) in pools {
-            let _ = writeln!(out, "guanxi_db_pool_connections{{pool=\"{pool}\",state=\"open\"}} {size}");
-            let _ = writeln!(out, "guanxi_db_pool_connections{{pool=\"{pool}\",state=\"idle\"}} {idle}");
+            let _ = writeln!(
+                out,
+                "guanxi_db_pool_connections{{pool=\"{pool}\",state=\"open\"}} {size}"
+            );
+            let _ = writeln!(
+                out,
+                "guanxi_db_pool_connections{{pool=\"{pool}\",state=\"idle\"}} {idle}"
+            );
         }
         out
     }

@@ -18,7 +18,9 @@ use crate::error::PendingError;
 use crate::state::AppState;
 
 pub fn ops_router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics))
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
@@ -71,10 +73,19 @@ async fn security_headers(req: Request, next: Next) -> Response {
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
          connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'; object-src 'none'"
     };
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(csp),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     resp
 }
 
@@ -87,7 +98,9 @@ async fn record_metrics(State(state): State<AppState>, req: Request, next: Next)
         .unwrap_or_else(|| "unmatched".into());
     let method = req.method().to_string();
     let resp = next.run(req).await;
-    state.metrics.observe(&method, &route, resp.status().as_u16(), start.elapsed());
+    state
+        .metrics
+        .observe(&method, &route, resp.status().as_u16(), start.elapsed());
     resp
 }
 
@@ -97,7 +110,11 @@ async fn finish(req: Request, next: Next) -> Response {
     let is_api = req.uri().path().starts_with("/api/");
     let wants_fragment = req.headers().contains_key("x-guanxi-fragment");
     let fallback = anonymous_locale(req.headers());
-    let next_url = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+    let next_url = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.to_string())
+        .unwrap_or_default();
     let slot = LocaleSlot::default();
     let mut req = req;
     req.extensions_mut().insert(slot.clone());
@@ -110,7 +127,8 @@ async fn finish(req: Request, next: Next) -> Response {
     if is_api {
         let mut r = (status, axum::Json(err.to_json(locale))).into_response();
         if status == StatusCode::UNAUTHORIZED {
-            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            r.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         return r;
     }

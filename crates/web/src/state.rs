@@ -39,7 +39,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Db, config: WebConfig) -> AppState {
-        AppState { db, config: Arc::new(config), metrics: Arc::new(Metrics::default()) }
+        AppState {
+            db,
+            config: Arc::new(config),
+            metrics: Arc::new(Metrics::default()),
+        }
     }
 }
 

@@ -14,18 +14,28 @@ fn browser_available() -> bool {
     if find_chromium().is_some() {
         return true;
     }
-    assert!(std::env::var_os("CI").is_none(), "chromium is required in CI: apt-get install -y chromium");
-    eprintln!("note: chromium not found; browser tests skipped (install the Debian package chromium)");
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "chromium is required in CI: apt-get install -y chromium"
+    );
+    eprintln!(
+        "note: chromium not found; browser tests skipped (install the Debian package chromium)"
+    );
     false
 }
 
 fn shot(page: &mut Page, name: &str) {
-    page.screenshot(&artifacts_dir().join(format!("{name}.png"))).unwrap();
+    page.screenshot(&artifacts_dir().join(format!("{name}.png")))
+        .unwrap();
 }
 
 fn menu_labels(page: &mut Page) -> Vec<String> {
     let v = page.eval("[...document.querySelectorAll('.sidebar .menu-item span')].map(e => e.textContent.trim())").unwrap();
-    v.as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_owned()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().to_owned())
+        .collect()
 }
 
 fn login(page: &mut Page, base: &str, user: &str, password: &str) {
@@ -52,26 +62,38 @@ fn walk(base: &str, tag: &str) {
     shot(&mut page, &format!("{tag}-01-login-error"));
     page.fill("input[name=password]", ADMIN_PASSWORD).unwrap();
     page.submit_and_wait("#login-form").unwrap();
-    assert!(page.url().ends_with("/admin/users"), "back where the user was going: {}", page.url());
+    assert!(
+        page.url().ends_with("/admin/users"),
+        "back where the user was going: {}",
+        page.url()
+    );
     assert_eq!(page.text("h1").unwrap(), "用户管理");
     shot(&mut page, &format!("{tag}-02-users"));
 
     // Switching language, remembered for the user.
-    page.click_and_wait_navigation(".lang-switch button[value=en]").unwrap();
+    page.click_and_wait_navigation(".lang-switch button[value=en]")
+        .unwrap();
     assert_eq!(page.text("h1").unwrap(), "Home");
     page.goto(&format!("{base}/admin/departments")).unwrap();
     assert_eq!(page.text("h1").unwrap(), "Departments");
     shot(&mut page, &format!("{tag}-03-english"));
-    page.click_and_wait_navigation(".lang-switch button[value=zh-CN]").unwrap();
+    page.click_and_wait_navigation(".lang-switch button[value=zh-CN]")
+        .unwrap();
     assert_eq!(page.text("h1").unwrap(), "首页");
 
     // A department.
     page.goto(&format!("{base}/admin/departments")).unwrap();
-    page.fill("#new-department input[name=name]", "华东销售部").unwrap();
+    page.fill("#new-department input[name=name]", "华东销售部")
+        .unwrap();
     page.submit_and_wait("#new-department").unwrap();
-    page.wait_for("document.querySelector('.toast') !== null", wait).unwrap();
+    page.wait_for("document.querySelector('.toast') !== null", wait)
+        .unwrap();
     assert_eq!(page.text(".toast").unwrap(), "已创建");
-    assert!(page.text("#department-tree").unwrap().contains("华东销售部"));
+    assert!(
+        page.text("#department-tree")
+            .unwrap()
+            .contains("华东销售部")
+    );
     shot(&mut page, &format!("{tag}-04-department"));
 
     // A user in it, with the salesperson role.
@@ -102,22 +124,33 @@ fn walk(base: &str, tag: &str) {
     assert_eq!(menu_labels(&mut page), ["首页", "部门管理", "用户管理"]);
     shot(&mut page, &format!("{tag}-06-salesperson-menu"));
     page.goto(&format!("{base}/admin/users")).unwrap();
-    let rows = page.eval("document.querySelectorAll('#user-list tbody tr').length").unwrap();
+    let rows = page
+        .eval("document.querySelectorAll('#user-list tbody tr').length")
+        .unwrap();
     assert_eq!(rows, 1, "a salesperson sees only their own account");
 
     // A refused action: a clear, localized message.
     page.goto(&format!("{base}/admin/roles")).unwrap();
     assert_eq!(page.text(".error-code").unwrap(), "403");
-    assert_eq!(page.text(".error-message").unwrap(), "您没有“角色权限”的“查看”权限。如需开通，请联系系统管理员。");
+    assert_eq!(
+        page.text(".error-message").unwrap(),
+        "您没有“角色权限”的“查看”权限。如需开通，请联系系统管理员。"
+    );
     shot(&mut page, &format!("{tag}-07-refused"));
 
     // A phone: the function tree becomes a drawer.
     page.set_viewport(390, 844, true).unwrap();
     page.goto(&format!("{base}/")).unwrap();
-    let hidden = page.eval("document.getElementById('sidebar').getBoundingClientRect().right <= 0").unwrap();
+    let hidden = page
+        .eval("document.getElementById('sidebar').getBoundingClientRect().right <= 0")
+        .unwrap();
     assert_eq!(hidden, true, "drawer closed on a phone");
     page.click("#menu-toggle").unwrap();
-    page.wait_for("document.getElementById('sidebar').getBoundingClientRect().left >= 0", wait).unwrap();
+    page.wait_for(
+        "document.getElementById('sidebar').getBoundingClientRect().left >= 0",
+        wait,
+    )
+    .unwrap();
     shot(&mut page, &format!("{tag}-08-phone-drawer"));
 }
 
@@ -130,7 +163,9 @@ async fn first_login_language_department_user_menu_and_refusal() {
         let app = TestApp::spawn(b).await;
         let base = app.base.clone();
         let tag = format!("{b:?}").to_lowercase();
-        tokio::task::spawn_blocking(move || walk(&base, &tag)).await.unwrap();
+        tokio::task::spawn_blocking(move || walk(&base, &tag))
+            .await
+            .unwrap();
         app.finish().await;
     }
 }

@@ -22,35 +22,63 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/departments", get(list_departments).post(create_department))
-        .route("/api/v1/departments/{id}", patch(update_department).delete(delete_department))
+        .route(
+            "/api/v1/departments",
+            get(list_departments).post(create_department),
+        )
+        .route(
+            "/api/v1/departments/{id}",
+            patch(update_department).delete(delete_department),
+        )
         .route("/api/v1/users", get(list_users).post(create_user))
         .route("/api/v1/users/{id}", get(get_user).patch(update_user))
         .route("/api/v1/users/{id}/reset-password", post(reset_password))
         .route("/api/v1/roles", get(list_roles).post(create_role))
-        .route("/api/v1/roles/{id}", get(get_role).put(update_role).delete(delete_role))
+        .route(
+            "/api/v1/roles/{id}",
+            get(get_role).put(update_role).delete(delete_role),
+        )
         .route("/api/v1/audit-log", get(audit_log))
         .route("/api/v1/settings", get(get_settings).put(put_settings))
         .route("/api/v1/modules", get(modules))
 }
 
 #[utoipa::path(get, path = "/api/v1/departments", tag = "organisation", responses((status = 200, body = Vec<Department>)))]
-pub async fn list_departments(State(s): State<AppState>, auth: Auth) -> AppResult<axum::Json<Vec<Department>>> {
+pub async fn list_departments(
+    State(s): State<AppState>,
+    auth: Auth,
+) -> AppResult<axum::Json<Vec<Department>>> {
     Ok(axum::Json(departments::list(&s, &auth).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/departments", tag = "organisation", request_body = DepartmentInput, responses((status = 201, body = Department), (status = 422)))]
-pub async fn create_department(State(s): State<AppState>, auth: Auth, Json(i): Json<DepartmentInput>) -> AppResult<(StatusCode, axum::Json<Department>)> {
-    Ok((StatusCode::CREATED, axum::Json(departments::create(&s, &auth, &i).await?)))
+pub async fn create_department(
+    State(s): State<AppState>,
+    auth: Auth,
+    Json(i): Json<DepartmentInput>,
+) -> AppResult<(StatusCode, axum::Json<Department>)> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(departments::create(&s, &auth, &i).await?),
+    ))
 }
 
 #[utoipa::path(patch, path = "/api/v1/departments/{id}", tag = "organisation", params(("id" = i64, Path)), request_body = DepartmentInput, responses((status = 200, body = Department), (status = 404), (status = 422)))]
-pub async fn update_department(State(s): State<AppState>, auth: Auth, Id(id): Id, Json(i): Json<DepartmentInput>) -> AppResult<axum::Json<Department>> {
+pub async fn update_department(
+    State(s): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+    Json(i): Json<DepartmentInput>,
+) -> AppResult<axum::Json<Department>> {
     Ok(axum::Json(departments::update(&s, &auth, id, &i).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/departments/{id}", tag = "organisation", params(("id" = i64, Path)), responses((status = 204), (status = 409, description = "the department still has sub-departments or users")))]
-pub async fn delete_department(State(s): State<AppState>, auth: Auth, Id(id): Id) -> AppResult<StatusCode> {
+pub async fn delete_department(
+    State(s): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+) -> AppResult<StatusCode> {
     departments::delete(&s, &auth, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -87,25 +115,42 @@ pub struct Page<T> {
 }
 
 fn page<T>(items: Vec<T>, limit: i64, id: impl Fn(&T) -> i64) -> Page<T> {
-    let next_cursor = (items.len() as i64 == limit).then(|| items.last().map(&id)).flatten();
+    let next_cursor = (items.len() as i64 == limit)
+        .then(|| items.last().map(&id))
+        .flatten();
     Page { items, next_cursor }
 }
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "organisation", params(UserQuery), responses((status = 200, body = Page<User>)))]
-pub async fn list_users(State(s): State<AppState>, auth: Auth, Query(q): Query<UserQuery>) -> AppResult<axum::Json<Page<User>>> {
+pub async fn list_users(
+    State(s): State<AppState>,
+    auth: Auth,
+    Query(q): Query<UserQuery>,
+) -> AppResult<axum::Json<Page<User>>> {
     let f = q.filter();
     let items = users::list(&s, &auth, &f).await?;
     Ok(axum::Json(page(items, f.limit, |u| u.id)))
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "organisation", params(("id" = i64, Path)), responses((status = 200, body = UserDetail), (status = 404, description = "no such user, or outside your data scope")))]
-pub async fn get_user(State(s): State<AppState>, auth: Auth, Id(id): Id) -> AppResult<axum::Json<UserDetail>> {
+pub async fn get_user(
+    State(s): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+) -> AppResult<axum::Json<UserDetail>> {
     Ok(axum::Json(users::get(&s, &auth, id).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "organisation", request_body = UserInput, responses((status = 201, body = CreatedUser), (status = 422)))]
-pub async fn create_user(State(s): State<AppState>, auth: Auth, Json(i): Json<UserInput>) -> AppResult<(StatusCode, axum::Json<CreatedUser>)> {
-    Ok((StatusCode::CREATED, axum::Json(users::create(&s, &auth, &i).await?)))
+pub async fn create_user(
+    State(s): State<AppState>,
+    auth: Auth,
+    Json(i): Json<UserInput>,
+) -> AppResult<(StatusCode, axum::Json<CreatedUser>)> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(users::create(&s, &auth, &i).await?),
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -118,7 +163,12 @@ pub struct UserPatch {
 }
 
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "organisation", params(("id" = i64, Path)), request_body = UserPatch, responses((status = 200, body = UserDetail), (status = 404), (status = 422)))]
-pub async fn update_user(State(s): State<AppState>, auth: Auth, Id(id): Id, Json(p): Json<UserPatch>) -> AppResult<axum::Json<UserDetail>> {
+pub async fn update_user(
+    State(s): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+    Json(p): Json<UserPatch>,
+) -> AppResult<axum::Json<UserDetail>> {
     let mut detail = users::update(&s, &auth, id, &p.fields).await?;
     if let Some(active) = p.is_active.filter(|a| *a != detail.user.is_active) {
         detail = users::set_active(&s, &auth, id, active).await?;
@@ -133,32 +183,61 @@ pub struct NewPassword {
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{id}/reset-password", tag = "organisation", params(("id" = i64, Path)), responses((status = 200, body = NewPassword), (status = 404)))]
-pub async fn reset_password(State(s): State<AppState>, auth: Auth, Id(id): Id) -> AppResult<axum::Json<NewPassword>> {
-    Ok(axum::Json(NewPassword { password: users::reset_password(&s, &auth, id).await? }))
+pub async fn reset_password(
+    State(s): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+) -> AppResult<axum::Json<NewPassword>> {
+    Ok(axum::Json(NewPassword {
+        password: users::reset_password(&s, &auth, id).await?,
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v1/roles", tag = "organisation", responses((status = 200, body = Vec<RoleDetail>)))]
-pub async fn list_roles(State(s): State<AppState>, auth: Auth) -> AppResult<axum::Json<Vec<RoleDetail>>> {
+pub async fn list_roles(
+    State(s): State<AppState>,
+    auth: Auth,
+) -> AppResult<axum::Json<Vec<RoleDetail>>> {
     Ok(axum::Json(roles::list(&s, &auth).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/roles/{id}", tag = "organisation", params(("id" = i64, Path)), responses((status = 200, body = RoleDetail), (status = 404)))]
-pub async fn get_role(State(s): State<AppState>, auth: Auth, Id(id): Id) -> AppResult<axum::Json<RoleDetail>> {
+pub async fn get_role(
+    State(s): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+) -> AppResult<axum::Json<RoleDetail>> {
     Ok(axum::Json(roles::get(&s, &auth, id).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/roles", tag = "organisation", request_body = RoleBody, responses((status = 201, body = RoleDetail), (status = 422)))]
-pub async fn create_role(State(s): State<AppState>, auth: Auth, Json(b): Json<RoleBody>) -> AppResult<(StatusCode, axum::Json<RoleDetail>)> {
-    Ok((StatusCode::CREATED, axum::Json(roles::create(&s, &auth, &b).await?)))
+pub async fn create_role(
+    State(s): State<AppState>,
+    auth: Auth,
+    Json(b): Json<RoleBody>,
+) -> AppResult<(StatusCode, axum::Json<RoleDetail>)> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(roles::create(&s, &auth, &b).await?),
+    ))
 }
 
 #[utoipa::path(put, path = "/api/v1/roles/{id}", tag = "organisation", params(("id" = i64, Path)), request_body = RoleBody, responses((status = 200, body = RoleDetail), (status = 404), (status = 422)))]
-pub async fn update_role(State(s): State<AppState>, auth: Auth, Id(id): Id, Json(b): Json<RoleBody>) -> AppResult<axum::Json<RoleDetail>> {
+pub async fn update_role(
+    State(s): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+    Json(b): Json<RoleBody>,
+) -> AppResult<axum::Json<RoleDetail>> {
     Ok(axum::Json(roles::update(&s, &auth, id, &b).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/roles/{id}", tag = "organisation", params(("id" = i64, Path)), responses((status = 204), (status = 409, description = "built-in administrator role, or still assigned")))]
-pub async fn delete_role(State(s): State<AppState>, auth: Auth, Id(id): Id) -> AppResult<StatusCode> {
+pub async fn delete_role(
+    State(s): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+) -> AppResult<StatusCode> {
     roles::delete(&s, &auth, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -194,19 +273,30 @@ impl AuditQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/audit-log", tag = "system", params(AuditQuery), responses((status = 200, body = Page<Entry>)))]
-pub async fn audit_log(State(s): State<AppState>, auth: Auth, Query(q): Query<AuditQuery>) -> AppResult<axum::Json<Page<Entry>>> {
+pub async fn audit_log(
+    State(s): State<AppState>,
+    auth: Auth,
+    Query(q): Query<AuditQuery>,
+) -> AppResult<axum::Json<Page<Entry>>> {
     let f = q.filter();
     let items = audit::search(&s, &auth, &f).await?;
     Ok(axum::Json(page(items, f.limit, |e| e.id)))
 }
 
 #[utoipa::path(get, path = "/api/v1/settings", tag = "system", responses((status = 200, body = Settings)))]
-pub async fn get_settings(State(s): State<AppState>, auth: Auth) -> AppResult<axum::Json<Settings>> {
+pub async fn get_settings(
+    State(s): State<AppState>,
+    auth: Auth,
+) -> AppResult<axum::Json<Settings>> {
     Ok(axum::Json(settings::get(&s, &auth).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/settings", tag = "system", request_body = Settings, responses((status = 200, body = Settings), (status = 422)))]
-pub async fn put_settings(State(s): State<AppState>, auth: Auth, Json(b): Json<Settings>) -> AppResult<axum::Json<Settings>> {
+pub async fn put_settings(
+    State(s): State<AppState>,
+    auth: Auth,
+    Json(b): Json<Settings>,
+) -> AppResult<axum::Json<Settings>> {
     Ok(axum::Json(settings::save(&s, &auth, &b).await?))
 }
 

@@ -48,15 +48,32 @@ pub fn router() -> Router<AppState> {
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest, security(()),
     responses((status = 200, body = LoginResponse), (status = 401, description = "wrong user name or password, or `totp_required`"), (status = 429, description = "throttled")))]
-pub async fn login(State(state): State<AppState>, v: Visitor, Json(req): Json<LoginRequest>) -> AppResult<axum::Json<LoginResponse>> {
-    match session::login(&state, &v, &req.username, &req.password, req.totp.as_deref()).await? {
-        LoginOutcome::Session { token, user_id } => Ok(axum::Json(LoginResponse { token, user_id })),
+pub async fn login(
+    State(state): State<AppState>,
+    v: Visitor,
+    Json(req): Json<LoginRequest>,
+) -> AppResult<axum::Json<LoginResponse>> {
+    match session::login(
+        &state,
+        &v,
+        &req.username,
+        &req.password,
+        req.totp.as_deref(),
+    )
+    .await?
+    {
+        LoginOutcome::Session { token, user_id } => {
+            Ok(axum::Json(LoginResponse { token, user_id }))
+        }
         LoginOutcome::NeedTotp { .. } => Err(AppError::TotpRequired),
     }
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)))]
-pub async fn logout(State(state): State<AppState>, auth: Auth) -> AppResult<axum::http::StatusCode> {
+pub async fn logout(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> AppResult<axum::http::StatusCode> {
     session::logout(&state, &auth).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
@@ -64,7 +81,11 @@ pub async fn logout(State(state): State<AppState>, auth: Auth) -> AppResult<axum
 #[utoipa::path(get, path = "/api/v1/me", tag = "account", responses((status = 200, body = Me)))]
 pub async fn me(auth: Auth) -> axum::Json<Me> {
     let p = &auth.principal;
-    let perms = guanxi_core::Module::ALL.iter().map(|m| (*m, p.permission(*m))).filter(|(_, x)| x.actions != 0).collect();
+    let perms = guanxi_core::Module::ALL
+        .iter()
+        .map(|m| (*m, p.permission(*m)))
+        .filter(|(_, x)| x.actions != 0)
+        .collect();
     axum::Json(Me {
         id: p.user_id,
         username: p.username.clone(),

@@ -64,7 +64,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(Json(v)),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::BadRequest("error-json-content-type")),
+            Err(JsonRejection::MissingJsonContentType(_)) => {
+                Err(AppError::BadRequest("error-json-content-type"))
+            }
             Err(e) => {
                 tracing::debug!(error = %e, "bad JSON body");
                 Err(AppError::BadRequest("error-json-body"))
@@ -79,10 +81,14 @@ pub struct Id(pub i64);
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Id {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| AppError::NotFound)?;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| AppError::NotFound)?;
         raw.parse().map(Id).map_err(|_| AppError::NotFound)
     }
 }

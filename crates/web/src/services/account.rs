@@ -1,8 +1,8 @@
 //! Self-service: one's own password, language and time zone, API tokens and two-factor login.
 
+use guanxi_core::Module;
 use guanxi_core::security;
 use guanxi_core::validate::{self, Checker, FieldError};
-use guanxi_core::Module;
 use guanxi_store::audit::{self, Event};
 use guanxi_store::tokens::{self, ApiToken};
 use guanxi_store::users;
@@ -18,7 +18,11 @@ pub struct PasswordChange {
     pub new_password: String,
 }
 
-pub async fn change_password(state: &AppState, auth: &Auth, input: &PasswordChange) -> AppResult<()> {
+pub async fn change_password(
+    state: &AppState,
+    auth: &Auth,
+    input: &PasswordChange,
+) -> AppResult<()> {
     let creds = users::credentials_by_id(&state.db, auth.principal.user_id).await?;
     if !security::verify_password(&input.current_password, &creds.password_hash) {
         return Err(FieldError::new("current_password", "error-current-password").into());
@@ -55,9 +59,19 @@ pub struct Preferences {
 pub async fn set_preferences(state: &AppState, auth: &Auth, input: &Preferences) -> AppResult<()> {
     let p = &auth.principal;
     let mut c = Checker::default();
-    let name = c.check(validate::required_text("display_name", input.display_name.as_deref().unwrap_or(&p.display_name), 50));
-    let locale = c.check(validate::locale("locale", input.locale.as_deref().unwrap_or(p.locale.code())));
-    let tz = c.check(validate::time_zone("time_zone", input.time_zone.as_deref().unwrap_or(&p.time_zone)));
+    let name = c.check(validate::required_text(
+        "display_name",
+        input.display_name.as_deref().unwrap_or(&p.display_name),
+        50,
+    ));
+    let locale = c.check(validate::locale(
+        "locale",
+        input.locale.as_deref().unwrap_or(p.locale.code()),
+    ));
+    let tz = c.check(validate::time_zone(
+        "time_zone",
+        input.time_zone.as_deref().unwrap_or(&p.time_zone),
+    ));
     c.finish()?;
     let (Some(name), Some(locale), Some(tz)) = (name, locale, tz) else {
         return Err(AppError::BadRequest("error-validation"));
@@ -67,9 +81,12 @@ pub async fn set_preferences(state: &AppState, auth: &Auth, input: &Preferences)
     audit::record(
         &mut tx,
         &auth.actor,
-        Event::new("user.preferences", format!("set language {} and time zone {tz}", locale.code()))
-            .module(Module::Users)
-            .target(p.user_id, &p.username),
+        Event::new(
+            "user.preferences",
+            format!("set language {} and time zone {tz}", locale.code()),
+        )
+        .module(Module::Users)
+        .target(p.user_id, &p.username),
     )
     .await?;
     tx.commit().await?;
@@ -93,11 +110,20 @@ pub async fn create_token(state: &AppState, auth: &Auth, name: &str) -> AppResul
     let secret = format!("gx_{}", security::random_token(30));
     let prefix: String = secret.chars().take(8).collect();
     let mut tx = state.db.begin().await?;
-    let id = tokens::create(&mut tx, auth.principal.user_id, &name, &prefix, &security::token_digest(&secret)).await?;
+    let id = tokens::create(
+        &mut tx,
+        auth.principal.user_id,
+        &name,
+        &prefix,
+        &security::token_digest(&secret),
+    )
+    .await?;
     audit::record(
         &mut tx,
         &auth.actor,
-        Event::new("token.create", format!("created API token {name}")).module(Module::Users).target(id, &name),
+        Event::new("token.create", format!("created API token {name}"))
+            .module(Module::Users)
+            .target(id, &name),
     )
     .await?;
     tx.commit().await?;
@@ -115,7 +141,9 @@ pub async fn revoke_token(state: &AppState, auth: &Auth, id: i64) -> AppResult<A
     audit::record(
         &mut tx,
         &auth.actor,
-        Event::new("token.revoke", format!("revoked API token {}", t.name)).module(Module::Users).target(id, &t.name),
+        Event::new("token.revoke", format!("revoked API token {}", t.name))
+            .module(Module::Users)
+            .target(id, &t.name),
     )
     .await?;
     tx.commit().await?;
@@ -139,7 +167,10 @@ pub async fn begin_totp(state: &AppState, auth: &Auth) -> AppResult<TotpSetup> {
     users::set_own_totp(&mut tx, auth.principal.user_id, Some(&secret), false).await?;
     tx.commit().await?;
     let company = guanxi_store::settings::load(&state.db).await?.company_name;
-    Ok(TotpSetup { otpauth_uri: security::totp_uri(&company, &auth.principal.username, &secret), secret })
+    Ok(TotpSetup {
+        otpauth_uri: security::totp_uri(&company, &auth.principal.username, &secret),
+        secret,
+    })
 }
 
 /// The secret being set up, if set-up has begun.
@@ -148,13 +179,20 @@ pub async fn pending_totp(state: &AppState, auth: &Auth) -> AppResult<Option<Tot
     if creds.totp_enabled {
         return Ok(None);
     }
-    let Some(secret) = users::totp_secret(&state.db, auth.principal.user_id).await? else { return Ok(None) };
+    let Some(secret) = users::totp_secret(&state.db, auth.principal.user_id).await? else {
+        return Ok(None);
+    };
     let company = guanxi_store::settings::load(&state.db).await?.company_name;
-    Ok(Some(TotpSetup { otpauth_uri: security::totp_uri(&company, &auth.principal.username, &secret), secret }))
+    Ok(Some(TotpSetup {
+        otpauth_uri: security::totp_uri(&company, &auth.principal.username, &secret),
+        secret,
+    }))
 }
 
 pub async fn confirm_totp(state: &AppState, auth: &Auth, code: &str) -> AppResult<()> {
-    let secret = users::totp_secret(&state.db, auth.principal.user_id).await?.ok_or(AppError::conflict("error-totp-not-started"))?;
+    let secret = users::totp_secret(&state.db, auth.principal.user_id)
+        .await?
+        .ok_or(AppError::conflict("error-totp-not-started"))?;
     if !security::verify_totp(&secret, code, guanxi_store::now().timestamp()) {
         return Err(FieldError::new("code", "error-totp-code").into());
     }

@@ -20,16 +20,29 @@ pub enum Format {
 
 /// Neutralises cells a spreadsheet would run as a formula.
 pub fn safe_cell(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() }
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    }
 }
 
 fn csv_field(s: &str) -> String {
     let s = safe_cell(s);
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
 }
 
 /// Exports up to 100,000 matching entries, newest first; records the export in the log.
-pub async fn export(state: &AppState, auth: &Auth, filter: &Filter, format: Format) -> AppResult<Vec<u8>> {
+pub async fn export(
+    state: &AppState,
+    auth: &Auth,
+    filter: &Filter,
+    format: Format,
+) -> AppResult<Vec<u8>> {
     auth.principal.authorize(Module::AuditLog, Action::Export)?;
     let mut f = filter.clone();
     f.limit = 5000;
@@ -45,18 +58,35 @@ pub async fn export(state: &AppState, auth: &Auth, filter: &Filter, format: Form
     }
     let i = I18n::global();
     let l = auth.locale;
-    let headers: Vec<String> = ["audit-at", "audit-user", "audit-ip", "audit-action", "audit-module", "audit-target", "audit-summary"]
-        .iter()
-        .map(|k| i.t(l, k))
-        .collect();
-    let tz: chrono_tz::Tz = auth.principal.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let headers: Vec<String> = [
+        "audit-at",
+        "audit-user",
+        "audit-ip",
+        "audit-action",
+        "audit-module",
+        "audit-target",
+        "audit-summary",
+    ]
+    .iter()
+    .map(|k| i.t(l, k))
+    .collect();
+    let tz: chrono_tz::Tz = auth
+        .principal
+        .time_zone
+        .parse()
+        .unwrap_or(chrono_tz::Asia::Shanghai);
     let cells = |e: &Entry| -> [String; 7] {
         [
-            e.at.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string(),
+            e.at.with_timezone(&tz)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string(),
             e.username.clone().unwrap_or_default(),
             e.ip.clone().unwrap_or_default(),
             e.action.clone(),
-            e.module.as_deref().map(|m| i.t(l, &format!("module-{m}"))).unwrap_or_default(),
+            e.module
+                .as_deref()
+                .map(|m| i.t(l, &format!("module-{m}")))
+                .unwrap_or_default(),
             e.target_label.clone().unwrap_or_default(),
             e.summary.clone(),
         ]
@@ -65,10 +95,18 @@ pub async fn export(state: &AppState, auth: &Auth, filter: &Filter, format: Form
         Format::Csv => {
             // A BOM so that Excel opens Chinese text as UTF-8.
             let mut out = String::from("\u{feff}");
-            out += &headers.iter().map(|h| csv_field(h)).collect::<Vec<_>>().join(",");
+            out += &headers
+                .iter()
+                .map(|h| csv_field(h))
+                .collect::<Vec<_>>()
+                .join(",");
             out += "\r\n";
             for e in &rows {
-                out += &cells(e).iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(",");
+                out += &cells(e)
+                    .iter()
+                    .map(|c| csv_field(c))
+                    .collect::<Vec<_>>()
+                    .join(",");
                 out += "\r\n";
             }
             out.into_bytes()
@@ -79,7 +117,8 @@ pub async fn export(state: &AppState, auth: &Auth, filter: &Filter, format: Form
             let bold = rust_xlsxwriter::Format::new().set_bold();
             let xl = |e: rust_xlsxwriter::XlsxError| anyhow::anyhow!("xlsx: {e}");
             for (c, h) in headers.iter().enumerate() {
-                ws.write_string_with_format(0, c as u16, h, &bold).map_err(xl)?;
+                ws.write_string_with_format(0, c as u16, h, &bold)
+                    .map_err(xl)?;
             }
             for (r, e) in rows.iter().enumerate() {
                 for (c, v) in cells(e).iter().enumerate() {
@@ -94,7 +133,11 @@ pub async fn export(state: &AppState, auth: &Auth, filter: &Filter, format: Form
     audit::record_now(
         &state.db,
         &auth.actor,
-        Event::new("audit.export", format!("exported {} audit entries", rows.len())).module(Module::AuditLog),
+        Event::new(
+            "audit.export",
+            format!("exported {} audit entries", rows.len()),
+        )
+        .module(Module::AuditLog),
     )
     .await?;
     Ok(bytes)

@@ -21,12 +21,18 @@ pub struct DepartmentInput {
 }
 
 pub async fn list(state: &AppState, auth: &Auth) -> AppResult<Vec<Department>> {
-    auth.principal.authorize(Module::Departments, Action::View)?;
+    auth.principal
+        .authorize(Module::Departments, Action::View)?;
     Ok(departments::list(&state.db).await?)
 }
 
-pub async fn create(state: &AppState, auth: &Auth, input: &DepartmentInput) -> AppResult<Department> {
-    auth.principal.authorize(Module::Departments, Action::Create)?;
+pub async fn create(
+    state: &AppState,
+    auth: &Auth,
+    input: &DepartmentInput,
+) -> AppResult<Department> {
+    auth.principal
+        .authorize(Module::Departments, Action::Create)?;
     let name = required_text("name", &input.name, 50)?;
     if let Some(pid) = input.parent_id {
         departments::get(&state.db, pid)
@@ -51,8 +57,14 @@ pub async fn create(state: &AppState, auth: &Auth, input: &DepartmentInput) -> A
 }
 
 /// Renames and/or moves a department.
-pub async fn update(state: &AppState, auth: &Auth, id: i64, input: &DepartmentInput) -> AppResult<Department> {
-    auth.principal.authorize(Module::Departments, Action::Edit)?;
+pub async fn update(
+    state: &AppState,
+    auth: &Auth,
+    id: i64,
+    input: &DepartmentInput,
+) -> AppResult<Department> {
+    auth.principal
+        .authorize(Module::Departments, Action::Edit)?;
     let name = required_text("name", &input.name, 50)?;
     let before = departments::get(&state.db, id).await?;
     let mut tx = state.db.begin().await?;
@@ -88,23 +100,30 @@ pub async fn update(state: &AppState, auth: &Auth, id: i64, input: &DepartmentIn
 }
 
 pub async fn delete(state: &AppState, auth: &Auth, id: i64) -> AppResult<Department> {
-    auth.principal.authorize(Module::Departments, Action::Delete)?;
+    auth.principal
+        .authorize(Module::Departments, Action::Delete)?;
     let mut tx = state.db.begin().await?;
     let d = match departments::delete(&mut tx, id).await? {
         Ok(d) => d,
         Err(occ) => {
             return Err(AppError::Conflict(
                 "error-department-not-empty",
-                vec![("children", occ.children.to_string()), ("users", occ.users.to_string())],
+                vec![
+                    ("children", occ.children.to_string()),
+                    ("users", occ.users.to_string()),
+                ],
             ));
         }
     };
     audit::record(
         &mut tx,
         &auth.actor,
-        Event::new("department.delete", format!("deleted department {}", d.name))
-            .module(Module::Departments)
-            .target(id, &d.name),
+        Event::new(
+            "department.delete",
+            format!("deleted department {}", d.name),
+        )
+        .module(Module::Departments)
+        .target(id, &d.name),
     )
     .await?;
     tx.commit().await?;

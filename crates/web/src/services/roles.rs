@@ -56,8 +56,18 @@ pub fn to_api(perms: &Permissions) -> BTreeMap<String, ModuleGrant> {
     perms
         .iter()
         .map(|(m, p)| {
-            let actions = Action::ALL.iter().filter(|a| p.allows(**a)).map(|a| a.code().to_owned()).collect();
-            (m.code().to_owned(), ModuleGrant { actions, scope: p.scope.code().to_owned() })
+            let actions = Action::ALL
+                .iter()
+                .filter(|a| p.allows(**a))
+                .map(|a| a.code().to_owned())
+                .collect();
+            (
+                m.code().to_owned(),
+                ModuleGrant {
+                    actions,
+                    scope: p.scope.code().to_owned(),
+                },
+            )
         })
         .collect()
 }
@@ -65,20 +75,27 @@ pub fn to_api(perms: &Permissions) -> BTreeMap<String, ModuleGrant> {
 pub fn from_api(map: &BTreeMap<String, ModuleGrant>) -> Result<Permissions, FieldError> {
     let mut out = Permissions::new();
     for (code, g) in map {
-        let module = Module::from_code(code)
-            .ok_or_else(|| FieldError::new(&format!("permissions.{code}"), "error-unknown-module"))?;
+        let module = Module::from_code(code).ok_or_else(|| {
+            FieldError::new(&format!("permissions.{code}"), "error-unknown-module")
+        })?;
         let mut actions = vec![];
         for a in &g.actions {
             let action = Action::from_code(a)
                 .filter(|a| module.actions().contains(a))
-                .ok_or_else(|| FieldError::new(&format!("permissions.{code}.actions"), "error-unknown-action"))?;
+                .ok_or_else(|| {
+                    FieldError::new(
+                        &format!("permissions.{code}.actions"),
+                        "error-unknown-action",
+                    )
+                })?;
             actions.push(action);
         }
         let scope = if g.scope.is_empty() {
             Scope::Own
         } else {
-            Scope::from_code(&g.scope)
-                .ok_or_else(|| FieldError::new(&format!("permissions.{code}.scope"), "error-unknown-scope"))?
+            Scope::from_code(&g.scope).ok_or_else(|| {
+                FieldError::new(&format!("permissions.{code}.scope"), "error-unknown-scope")
+            })?
         };
         out.insert(module, ModulePermission::with(&actions, scope));
     }
@@ -90,7 +107,11 @@ pub async fn list(state: &AppState, auth: &Auth) -> AppResult<Vec<RoleDetail>> {
     let mut out = vec![];
     for role in roles::list(&state.db).await? {
         let perms = roles::permissions(&state.db, role.id).await?;
-        out.push(RoleDetail { display_name: display_name(&role, auth.locale), permissions: to_api(&perms), role });
+        out.push(RoleDetail {
+            display_name: display_name(&role, auth.locale),
+            permissions: to_api(&perms),
+            role,
+        });
     }
     Ok(out)
 }
@@ -108,7 +129,11 @@ pub async fn get(state: &AppState, auth: &Auth, id: i64) -> AppResult<RoleDetail
     auth.principal.authorize(Module::Roles, Action::View)?;
     let role = roles::get(&state.db, id).await?;
     let perms = roles::permissions(&state.db, id).await?;
-    Ok(RoleDetail { display_name: display_name(&role, auth.locale), permissions: to_api(&perms), role })
+    Ok(RoleDetail {
+        display_name: display_name(&role, auth.locale),
+        permissions: to_api(&perms),
+        role,
+    })
 }
 
 fn check(body: &RoleBody) -> AppResult<(Option<String>, Option<String>, Permissions)> {
@@ -125,8 +150,15 @@ pub async fn create(state: &AppState, auth: &Auth, body: &RoleBody) -> AppResult
         return Err(FieldError::new("name", "error-required").into());
     };
     let mut tx = state.db.begin().await?;
-    let input = RoleInput { code: None, name: Some(&name), description: description.as_deref(), require_totp: body.require_totp };
-    let id = roles::create(&mut tx, &input, &perms).await.map_err(unique_as("name", "error-role-name-taken"))?;
+    let input = RoleInput {
+        code: None,
+        name: Some(&name),
+        description: description.as_deref(),
+        require_totp: body.require_totp,
+    };
+    let id = roles::create(&mut tx, &input, &perms)
+        .await
+        .map_err(unique_as("name", "error-role-name-taken"))?;
     audit::record(
         &mut tx,
         &auth.actor,
@@ -140,7 +172,12 @@ pub async fn create(state: &AppState, auth: &Auth, body: &RoleBody) -> AppResult
     get(state, auth, id).await
 }
 
-pub async fn update(state: &AppState, auth: &Auth, id: i64, body: &RoleBody) -> AppResult<RoleDetail> {
+pub async fn update(
+    state: &AppState,
+    auth: &Auth,
+    id: i64,
+    body: &RoleBody,
+) -> AppResult<RoleDetail> {
     auth.principal.authorize(Module::Roles, Action::Edit)?;
     let before = get(state, auth, id).await?;
     let (name, description, perms) = check(body)?;
@@ -149,23 +186,37 @@ pub async fn update(state: &AppState, auth: &Auth, id: i64, body: &RoleBody) -> 
     }
     // The administrator role keeps full rights, so nobody can lock everyone out.
     let perms = if before.role.code.as_deref() == Some("admin") {
-        roles::builtin_roles().into_iter().find(|(c, _)| *c == "admin").map(|(_, p)| p).unwrap_or(perms)
+        roles::builtin_roles()
+            .into_iter()
+            .find(|(c, _)| *c == "admin")
+            .map(|(_, p)| p)
+            .unwrap_or(perms)
     } else {
         perms
     };
     let mut tx = state.db.begin().await?;
-    let input = RoleInput { code: None, name: name.as_deref(), description: description.as_deref(), require_totp: body.require_totp };
-    roles::update(&mut tx, id, &input, &perms).await.map_err(unique_as("name", "error-role-name-taken"))?;
+    let input = RoleInput {
+        code: None,
+        name: name.as_deref(),
+        description: description.as_deref(),
+        require_totp: body.require_totp,
+    };
+    roles::update(&mut tx, id, &input, &perms)
+        .await
+        .map_err(unique_as("name", "error-role-name-taken"))?;
     audit::record(
         &mut tx,
         &auth.actor,
-        Event::new("role.update", format!("changed role {}", before.display_name))
-            .module(Module::Roles)
-            .target(id, &before.display_name)
-            .details(json!({
-                "permissions": { "before": before.permissions, "after": to_api(&perms) },
-                "require_totp": [before.role.require_totp, body.require_totp],
-            })),
+        Event::new(
+            "role.update",
+            format!("changed role {}", before.display_name),
+        )
+        .module(Module::Roles)
+        .target(id, &before.display_name)
+        .details(json!({
+            "permissions": { "before": before.permissions, "after": to_api(&perms) },
+            "require_totp": [before.role.require_totp, body.require_totp],
+        })),
     )
     .await?;
     tx.commit().await?;
@@ -179,16 +230,22 @@ pub async fn delete(state: &AppState, auth: &Auth, id: i64) -> AppResult<()> {
         return Err(AppError::conflict("error-role-admin-builtin"));
     }
     if before.role.user_count > 0 {
-        return Err(AppError::Conflict("error-role-in-use", vec![("count", before.role.user_count.to_string())]));
+        return Err(AppError::Conflict(
+            "error-role-in-use",
+            vec![("count", before.role.user_count.to_string())],
+        ));
     }
     let mut tx = state.db.begin().await?;
     roles::delete(&mut tx, id).await?;
     audit::record(
         &mut tx,
         &auth.actor,
-        Event::new("role.delete", format!("deleted role {}", before.display_name))
-            .module(Module::Roles)
-            .target(id, &before.display_name),
+        Event::new(
+            "role.delete",
+            format!("deleted role {}", before.display_name),
+        )
+        .module(Module::Roles)
+        .target(id, &before.display_name),
     )
     .await?;
     tx.commit().await?;

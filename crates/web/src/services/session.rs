@@ -20,7 +20,11 @@ pub enum LoginOutcome {
 }
 
 fn actor_for(v: &Visitor, user_id: Option<i64>, username: &str) -> Actor {
-    Actor { user_id, username: Some(username.to_owned()), ip: v.ip.clone() }
+    Actor {
+        user_id,
+        username: Some(username.to_owned()),
+        ip: v.ip.clone(),
+    }
 }
 
 /// Checks a user name and password (and a TOTP code when given).
@@ -52,14 +56,23 @@ pub async fn login(
     }
     let password_ok = security::verify_password(password, &creds.password_hash);
     if !password_ok || !creds.is_active {
-        let reason = if password_ok { "account disabled" } else { "wrong password" };
+        let reason = if password_ok {
+            "account disabled"
+        } else {
+            "wrong password"
+        };
         let lock = (!password_ok && creds.failed_logins + 1 >= state.config.max_failed_per_account)
             .then(|| now() + LOCK_DURATION);
         let mut tx = db.begin().await?;
         if !password_ok {
             users::record_failed_login(&mut tx, creds.id, lock).await?;
         }
-        audit::record(&mut tx, &actor_for(v, Some(creds.id), &username), failed_event(reason)).await?;
+        audit::record(
+            &mut tx,
+            &actor_for(v, Some(creds.id), &username),
+            failed_event(reason),
+        )
+        .await?;
         tx.commit().await?;
         return Err(AppError::BadCredentials);
     }
@@ -91,16 +104,30 @@ pub async fn login(
     start_session(state, v, creds.id, &username).await
 }
 
-async fn start_session(state: &AppState, v: &Visitor, user_id: i64, username: &str) -> AppResult<LoginOutcome> {
+async fn start_session(
+    state: &AppState,
+    v: &Visitor,
+    user_id: i64,
+    username: &str,
+) -> AppResult<LoginOutcome> {
     let token = security::random_token(32);
     let mut tx = state.db.begin().await?;
-    sessions::create(&mut tx, &token_digest(&token), user_id, false, v.ip.as_deref(), v.user_agent.as_deref())
-        .await?;
+    sessions::create(
+        &mut tx,
+        &token_digest(&token),
+        user_id,
+        false,
+        v.ip.as_deref(),
+        v.user_agent.as_deref(),
+    )
+    .await?;
     users::record_login(&mut tx, user_id).await?;
     audit::record(
         &mut tx,
         &actor_for(v, Some(user_id), username),
-        Event::new("login", "signed in").module(guanxi_core::Module::Users).target(user_id, username),
+        Event::new("login", "signed in")
+            .module(guanxi_core::Module::Users)
+            .target(user_id, username),
     )
     .await?;
     tx.commit().await?;
@@ -108,17 +135,30 @@ async fn start_session(state: &AppState, v: &Visitor, user_id: i64, username: &s
 }
 
 /// The second step: the pending token from [`login`] and a TOTP code.
-pub async fn complete_totp(state: &AppState, v: &Visitor, pending_token: &str, code: &str) -> AppResult<LoginOutcome> {
+pub async fn complete_totp(
+    state: &AppState,
+    v: &Visitor,
+    pending_token: &str,
+    code: &str,
+) -> AppResult<LoginOutcome> {
     let digest = token_digest(pending_token);
-    let user_id = sessions::pending_mfa_user(&state.db, &digest).await?.ok_or(AppError::Unauthorized)?;
+    let user_id = sessions::pending_mfa_user(&state.db, &digest)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
     let creds = users::credentials_by_id(&state.db, user_id).await?;
     let secret = creds.totp_secret.as_deref().unwrap_or("");
     if !creds.is_active || !security::verify_totp(secret, code, now().timestamp()) {
-        fail(state, v, Some(user_id), &creds.username, "wrong second factor").await?;
-        return Err(AppError::Validation(vec![guanxi_core::validate::FieldError::new(
-            "code",
-            "error-totp-code",
-        )]));
+        fail(
+            state,
+            v,
+            Some(user_id),
+            &creds.username,
+            "wrong second factor",
+        )
+        .await?;
+        return Err(AppError::Validation(vec![
+            guanxi_core::validate::FieldError::new("code", "error-totp-code"),
+        ]));
     }
     let mut tx = state.db.begin().await?;
     sessions::delete(&mut tx, &digest).await?;
@@ -127,10 +167,17 @@ pub async fn complete_totp(state: &AppState, v: &Visitor, pending_token: &str, c
 }
 
 fn failed_event(reason: &str) -> Event {
-    Event::new("login.failed", format!("sign-in refused: {reason}")).module(guanxi_core::Module::Users)
+    Event::new("login.failed", format!("sign-in refused: {reason}"))
+        .module(guanxi_core::Module::Users)
 }
 
-async fn fail(state: &AppState, v: &Visitor, user_id: Option<i64>, username: &str, reason: &str) -> AppResult<()> {
+async fn fail(
+    state: &AppState,
+    v: &Visitor,
+    user_id: Option<i64>,
+    username: &str,
+    reason: &str,
+) -> AppResult<()> {
     let mut e = failed_event(reason);
     e.target_label = Some(username.chars().take(64).collect());
     audit::record_now(&state.db, &actor_for(v, user_id, username), e).await?;
@@ -157,10 +204,14 @@ pub async fn must_setup_totp(state: &AppState, user_id: i64) -> AppResult<bool> 
     if !roles::user_requires_totp(&state.db, user_id).await? {
         return Ok(false);
     }
-    Ok(!users::credentials_by_id(&state.db, user_id).await?.totp_enabled)
+    Ok(!users::credentials_by_id(&state.db, user_id)
+        .await?
+        .totp_enabled)
 }
 
 /// Re-reads a user's principal (after a language change, for example).
 pub async fn reload(state: &AppState, user_id: i64) -> AppResult<guanxi_core::Principal> {
-    principal::for_user(&state.db, user_id).await?.ok_or(AppError::Unauthorized)
+    principal::for_user(&state.db, user_id)
+        .await?
+        .ok_or(AppError::Unauthorized)
 }

@@ -18,14 +18,25 @@ pub async fn get(state: &AppState, auth: &Auth) -> AppResult<Settings> {
 pub async fn save(state: &AppState, auth: &Auth, input: &Settings) -> AppResult<Settings> {
     auth.principal.authorize(Module::Settings, Action::Manage)?;
     let mut c = Checker::default();
-    let company_name = c.check(validate::required_text("company_name", &input.company_name, 100));
+    let company_name = c.check(validate::required_text(
+        "company_name",
+        &input.company_name,
+        100,
+    ));
     let locale = c.check(validate::locale("default_locale", &input.default_locale));
-    let tz = c.check(validate::time_zone("default_time_zone", &input.default_time_zone));
+    let tz = c.check(validate::time_zone(
+        "default_time_zone",
+        &input.default_time_zone,
+    ));
     c.finish()?;
     let (Some(company_name), Some(locale), Some(tz)) = (company_name, locale, tz) else {
         return Err(AppError::BadRequest("error-validation"));
     };
-    let new = Settings { company_name, default_locale: locale.code().to_owned(), default_time_zone: tz };
+    let new = Settings {
+        company_name,
+        default_locale: locale.code().to_owned(),
+        default_time_zone: tz,
+    };
     let before = settings::load(&state.db).await?;
     let mut tx = state.db.begin().await?;
     settings::save(&mut tx, &new).await?;

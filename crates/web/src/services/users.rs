@@ -42,7 +42,9 @@ pub struct UserInput {
 }
 
 /// Tells a field sent as `null` (Some(None)) from one left out (None).
-fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -78,13 +80,20 @@ fn check_department(grant: &Grant, department_id: Option<i64>) -> Result<(), Fie
     if grant.covers(None, department_id) {
         Ok(())
     } else {
-        Err(FieldError::new("department_id", "error-department-out-of-scope"))
+        Err(FieldError::new(
+            "department_id",
+            "error-department-out-of-scope",
+        ))
     }
 }
 
 async fn check_roles(state: &AppState, auth: &Auth, role_ids: &[i64]) -> AppResult<()> {
     auth.principal.authorize(Module::Users, Action::Assign)?;
-    let known: Vec<i64> = guanxi_store::roles::list(&state.db).await?.iter().map(|r| r.id).collect();
+    let known: Vec<i64> = guanxi_store::roles::list(&state.db)
+        .await?
+        .iter()
+        .map(|r| r.id)
+        .collect();
     if role_ids.iter().any(|r| !known.contains(r)) {
         return Err(FieldError::new("role_ids", "error-role-missing").into());
     }
@@ -110,11 +119,18 @@ struct Current<'a> {
 
 fn check_common(input: &UserInput, c: &mut Checker, cur: &Current<'_>) -> Option<Checked> {
     let pick = |v: &Option<String>, d: &str| v.clone().unwrap_or_else(|| d.to_owned());
-    let display_name = c.check(validate::required_text("display_name", &pick(&input.display_name, cur.display_name), 50));
+    let display_name = c.check(validate::required_text(
+        "display_name",
+        &pick(&input.display_name, cur.display_name),
+        50,
+    ));
     let mobile = c.check(validate::mobile("mobile", &pick(&input.mobile, cur.mobile)));
     let email = c.check(validate::email("email", &pick(&input.email, cur.email)));
     let locale = c.check(validate::locale("locale", &pick(&input.locale, cur.locale)));
-    let time_zone = c.check(validate::time_zone("time_zone", &pick(&input.time_zone, cur.time_zone)));
+    let time_zone = c.check(validate::time_zone(
+        "time_zone",
+        &pick(&input.time_zone, cur.time_zone),
+    ));
     Some(Checked {
         display_name: display_name?,
         mobile: mobile?,
@@ -129,12 +145,23 @@ pub async fn create(state: &AppState, auth: &Auth, input: &UserInput) -> AppResu
     let mut c = Checker::default();
     let username = c.check(validate::username(input.username.as_deref().unwrap_or("")));
     let given = input.password.clone().unwrap_or_default();
-    let generated = given.is_empty().then(guanxi_core::security::random_password);
-    let password = c.check(validate::password("password", generated.as_deref().unwrap_or(&given)));
+    let generated = given
+        .is_empty()
+        .then(guanxi_core::security::random_password);
+    let password = c.check(validate::password(
+        "password",
+        generated.as_deref().unwrap_or(&given),
+    ));
     let department_id = input.department_id.flatten();
     c.check(check_department(&grant, department_id));
     let settings = guanxi_store::settings::load(&state.db).await?;
-    let cur = Current { display_name: "", mobile: "", email: "", locale: &settings.default_locale, time_zone: &settings.default_time_zone };
+    let cur = Current {
+        display_name: "",
+        mobile: "",
+        email: "",
+        locale: &settings.default_locale,
+        time_zone: &settings.default_time_zone,
+    };
     let common = check_common(input, &mut c, &cur);
     c.finish()?;
     let (Some(username), Some(password), Some(common)) = (username, password, common) else {
@@ -179,10 +206,18 @@ pub async fn create(state: &AppState, auth: &Auth, input: &UserInput) -> AppResu
     .await?;
     tx.commit().await?;
     let user = get(state, auth, id).await?;
-    Ok(CreatedUser { user, initial_password: generated })
+    Ok(CreatedUser {
+        user,
+        initial_password: generated,
+    })
 }
 
-pub async fn update(state: &AppState, auth: &Auth, id: i64, input: &UserInput) -> AppResult<UserDetail> {
+pub async fn update(
+    state: &AppState,
+    auth: &Auth,
+    id: i64,
+    input: &UserInput,
+) -> AppResult<UserDetail> {
     let grant = auth.principal.authorize(Module::Users, Action::Edit)?;
     let before = users::get(&state.db, &grant, id).await?;
     let mut c = Checker::default();
@@ -235,12 +270,24 @@ pub async fn update(state: &AppState, auth: &Auth, id: i64, input: &UserInput) -
             changes.insert(field.to_owned(), json!([old, new]));
         }
     };
-    diff("display_name", json!(before.display_name), json!(common.display_name));
+    diff(
+        "display_name",
+        json!(before.display_name),
+        json!(common.display_name),
+    );
     diff("mobile", json!(before.mobile), json!(common.mobile));
     diff("email", json!(before.email), json!(common.email));
-    diff("department_id", json!(before.department_id), json!(department_id));
+    diff(
+        "department_id",
+        json!(before.department_id),
+        json!(department_id),
+    );
     diff("locale", json!(before.locale), json!(common.locale));
-    diff("time_zone", json!(before.time_zone), json!(common.time_zone));
+    diff(
+        "time_zone",
+        json!(before.time_zone),
+        json!(common.time_zone),
+    );
     if let Some(r) = roles_change {
         users::set_roles(&mut tx, id, r).await?;
         diff("role_ids", json!(roles_before), json!(r));
@@ -258,7 +305,12 @@ pub async fn update(state: &AppState, auth: &Auth, id: i64, input: &UserInput) -
     get(state, auth, id).await
 }
 
-pub async fn set_active(state: &AppState, auth: &Auth, id: i64, active: bool) -> AppResult<UserDetail> {
+pub async fn set_active(
+    state: &AppState,
+    auth: &Auth,
+    id: i64,
+    active: bool,
+) -> AppResult<UserDetail> {
     let grant = auth.principal.authorize(Module::Users, Action::Edit)?;
     if id == auth.principal.user_id && !active {
         return Err(AppError::conflict("error-disable-self"));
@@ -266,11 +318,17 @@ pub async fn set_active(state: &AppState, auth: &Auth, id: i64, active: bool) ->
     let before = users::get(&state.db, &grant, id).await?;
     let mut tx = state.db.begin().await?;
     users::set_active(&mut tx, &grant, id, active).await?;
-    let (action, verb) = if active { ("user.enable", "enabled") } else { ("user.disable", "disabled") };
+    let (action, verb) = if active {
+        ("user.enable", "enabled")
+    } else {
+        ("user.disable", "disabled")
+    };
     audit::record(
         &mut tx,
         &auth.actor,
-        Event::new(action, format!("{verb} user {}", before.username)).module(Module::Users).target(id, &before.username),
+        Event::new(action, format!("{verb} user {}", before.username))
+            .module(Module::Users)
+            .target(id, &before.username),
     )
     .await?;
     tx.commit().await?;
@@ -288,9 +346,12 @@ pub async fn reset_password(state: &AppState, auth: &Auth, id: i64) -> AppResult
     audit::record(
         &mut tx,
         &auth.actor,
-        Event::new("user.reset_password", format!("reset the password of {}", before.username))
-            .module(Module::Users)
-            .target(id, &before.username),
+        Event::new(
+            "user.reset_password",
+            format!("reset the password of {}", before.username),
+        )
+        .module(Module::Users)
+        .target(id, &before.username),
     )
     .await?;
     tx.commit().await?;

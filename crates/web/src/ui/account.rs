@@ -42,12 +42,19 @@ pub struct MePage {
 
 impl MePage {
     fn error(&self, field: &str) -> String {
-        self.errors.iter().find(|(f, _)| f == field).map(|(_, m)| m.clone()).unwrap_or_default()
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.clone())
+            .unwrap_or_default()
     }
 }
 
 fn locales() -> Vec<(String, String)> {
-    Locale::ALL.iter().map(|l| (l.code().to_owned(), l.native_name().to_owned())).collect()
+    Locale::ALL
+        .iter()
+        .map(|l| (l.code().to_owned(), l.native_name().to_owned()))
+        .collect()
 }
 
 async fn me_page(State(state): State<AppState>, auth: Auth, Query(f): Query<Flash>) -> MePage {
@@ -58,11 +65,17 @@ async fn me_page(State(state): State<AppState>, auth: Auth, Query(f): Query<Flas
         time_zone: p.time_zone.clone(),
         locales: locales(),
         errors: vec![],
-        shell: Shell::new(&state, &auth, "/me", "me-title").await.flash(f.ok.as_deref()),
+        shell: Shell::new(&state, &auth, "/me", "me-title")
+            .await
+            .flash(f.ok.as_deref()),
     }
 }
 
-async fn save_preferences(State(state): State<AppState>, auth: Auth, form: RawForm) -> AppResult<Response> {
+async fn save_preferences(
+    State(state): State<AppState>,
+    auth: Auth,
+    form: RawForm,
+) -> AppResult<Response> {
     let prefs = Preferences {
         display_name: Some(form.get("display_name").to_owned()),
         locale: Some(form.get("locale").to_owned()),
@@ -87,21 +100,40 @@ async fn save_preferences(State(state): State<AppState>, auth: Auth, form: RawFo
 }
 
 /// The language switch in the user menu: remembered on the user's account.
-async fn switch_locale(State(state): State<AppState>, auth: Auth, form: RawForm) -> AppResult<Response> {
-    let prefs = Preferences { locale: Some(form.get("locale").to_owned()), ..Preferences::default() };
+async fn switch_locale(
+    State(state): State<AppState>,
+    auth: Auth,
+    form: RawForm,
+) -> AppResult<Response> {
+    let prefs = Preferences {
+        locale: Some(form.get("locale").to_owned()),
+        ..Preferences::default()
+    };
     account::set_preferences(&state, &auth, &prefs).await?;
     let back = form.get("next");
-    let back = if back.starts_with('/') && !back.starts_with("//") { back } else { "/" };
+    let back = if back.starts_with('/') && !back.starts_with("//") {
+        back
+    } else {
+        "/"
+    };
     Ok(Redirect::to(back).into_response())
 }
 
-async fn change_password(State(state): State<AppState>, auth: Auth, form: RawForm) -> AppResult<Response> {
+async fn change_password(
+    State(state): State<AppState>,
+    auth: Auth,
+    form: RawForm,
+) -> AppResult<Response> {
     let input = PasswordChange {
         current_password: form.get("current_password").to_owned(),
         new_password: form.get("new_password").to_owned(),
     };
     if form.get("new_password") != form.get("confirm_password") {
-        return Err(guanxi_core::validate::FieldError::new("confirm_password", "error-password-mismatch").into());
+        return Err(guanxi_core::validate::FieldError::new(
+            "confirm_password",
+            "error-password-mismatch",
+        )
+        .into());
     }
     account::change_password(&state, &auth, &input).await?;
     Ok(Redirect::to("/me?ok=flash-password-changed").into_response())
@@ -115,34 +147,58 @@ pub struct TokensPage {
     new_secret: Option<String>,
 }
 
-async fn render_tokens(state: &AppState, auth: &Auth, new_secret: Option<String>, ok: Option<&str>) -> AppResult<TokensPage> {
+async fn render_tokens(
+    state: &AppState,
+    auth: &Auth,
+    new_secret: Option<String>,
+    ok: Option<&str>,
+) -> AppResult<TokensPage> {
     let tz = &auth.principal.time_zone;
     let tokens = account::list_tokens(state, auth)
         .await?
         .into_iter()
         .map(|t| {
             let created = local_time(&t.created_at, tz);
-            let used = t.last_used_at.as_ref().map(|u| local_time(u, tz)).unwrap_or_default();
+            let used = t
+                .last_used_at
+                .as_ref()
+                .map(|u| local_time(u, tz))
+                .unwrap_or_default();
             (t, created, used)
         })
         .collect();
     Ok(TokensPage {
-        shell: Shell::new(state, auth, "/me/tokens", "tokens-title").await.crumb("/me", "me-title").flash(ok),
+        shell: Shell::new(state, auth, "/me/tokens", "tokens-title")
+            .await
+            .crumb("/me", "me-title")
+            .flash(ok),
         tokens,
         new_secret,
     })
 }
 
-async fn tokens_page(State(state): State<AppState>, auth: Auth, Query(f): Query<Flash>) -> AppResult<TokensPage> {
+async fn tokens_page(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(f): Query<Flash>,
+) -> AppResult<TokensPage> {
     render_tokens(&state, &auth, None, f.ok.as_deref()).await
 }
 
-async fn create_token(State(state): State<AppState>, auth: Auth, form: RawForm) -> AppResult<TokensPage> {
+async fn create_token(
+    State(state): State<AppState>,
+    auth: Auth,
+    form: RawForm,
+) -> AppResult<TokensPage> {
     let t = account::create_token(&state, &auth, form.get("name")).await?;
     render_tokens(&state, &auth, Some(t.secret), Some("flash-token-created")).await
 }
 
-async fn revoke_token(State(state): State<AppState>, auth: Auth, Id(id): Id) -> AppResult<Response> {
+async fn revoke_token(
+    State(state): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+) -> AppResult<Response> {
     account::revoke_token(&state, &auth, id).await?;
     Ok(Redirect::to("/me/tokens?ok=flash-token-revoked").into_response())
 }
@@ -160,17 +216,35 @@ pub struct TotpPage {
 
 fn qr(uri: &str) -> String {
     qrcode::QrCode::new(uri.as_bytes())
-        .map(|c| c.render::<qrcode::render::svg::Color<'_>>().min_dimensions(180, 180).build())
+        .map(|c| {
+            c.render::<qrcode::render::svg::Color<'_>>()
+                .min_dimensions(180, 180)
+                .build()
+        })
         .unwrap_or_default()
 }
 
-async fn render_totp(state: &AppState, auth: &Auth, error: Option<String>, ok: Option<&str>) -> AppResult<TotpPage> {
-    let enabled = guanxi_store::users::credentials_by_id(&state.db, auth.principal.user_id).await?.totp_enabled;
-    let required = guanxi_store::roles::user_requires_totp(&state.db, auth.principal.user_id).await?;
+async fn render_totp(
+    state: &AppState,
+    auth: &Auth,
+    error: Option<String>,
+    ok: Option<&str>,
+) -> AppResult<TotpPage> {
+    let enabled = guanxi_store::users::credentials_by_id(&state.db, auth.principal.user_id)
+        .await?
+        .totp_enabled;
+    let required =
+        guanxi_store::roles::user_requires_totp(&state.db, auth.principal.user_id).await?;
     let setup = account::pending_totp(state, auth).await?;
-    let qr_svg = setup.as_ref().map(|s| qr(&s.otpauth_uri)).unwrap_or_default();
+    let qr_svg = setup
+        .as_ref()
+        .map(|s| qr(&s.otpauth_uri))
+        .unwrap_or_default();
     Ok(TotpPage {
-        shell: Shell::new(state, auth, "/me/2fa", "totp-title").await.crumb("/me", "me-title").flash(ok),
+        shell: Shell::new(state, auth, "/me/2fa", "totp-title")
+            .await
+            .crumb("/me", "me-title")
+            .flash(ok),
         enabled,
         required,
         setup,
@@ -179,7 +253,11 @@ async fn render_totp(state: &AppState, auth: &Auth, error: Option<String>, ok: O
     })
 }
 
-async fn totp_page(State(state): State<AppState>, auth: Auth, Query(f): Query<Flash>) -> AppResult<TotpPage> {
+async fn totp_page(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(f): Query<Flash>,
+) -> AppResult<TotpPage> {
     render_totp(&state, &auth, None, f.ok.as_deref()).await
 }
 
@@ -188,7 +266,11 @@ async fn totp_begin(State(state): State<AppState>, auth: Auth) -> AppResult<Resp
     Ok(Redirect::to("/me/2fa").into_response())
 }
 
-async fn totp_confirm(State(state): State<AppState>, auth: Auth, form: RawForm) -> AppResult<Response> {
+async fn totp_confirm(
+    State(state): State<AppState>,
+    auth: Auth,
+    form: RawForm,
+) -> AppResult<Response> {
     match account::confirm_totp(&state, &auth, form.get("code")).await {
         Ok(()) => Ok(Redirect::to("/me/2fa?ok=flash-totp-on").into_response()),
         Err(e @ AppError::Validation(_)) => {
@@ -199,7 +281,11 @@ async fn totp_confirm(State(state): State<AppState>, auth: Auth, form: RawForm) 
     }
 }
 
-async fn totp_disable(State(state): State<AppState>, auth: Auth, form: RawForm) -> AppResult<Response> {
+async fn totp_disable(
+    State(state): State<AppState>,
+    auth: Auth,
+    form: RawForm,
+) -> AppResult<Response> {
     match account::disable_totp(&state, &auth, form.get("password")).await {
         Ok(()) => Ok(Redirect::to("/me/2fa?ok=flash-totp-off").into_response()),
         Err(e @ AppError::Validation(_)) => {

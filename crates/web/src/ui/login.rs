@@ -4,15 +4,15 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::header::SET_COOKIE;
 use axum::http::HeaderMap;
+use axum::http::header::SET_COOKIE;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use guanxi_core::Locale;
 use serde::Deserialize;
 
 use super::{RawForm, Tr};
-use crate::auth::{self, Auth, Visitor, LANG_COOKIE, SESSION_COOKIE};
+use crate::auth::{self, Auth, LANG_COOKIE, SESSION_COOKIE, Visitor};
 use crate::error::{AppError, AppResult};
 use crate::services::session::{self, LoginOutcome};
 use crate::state::AppState;
@@ -60,11 +60,18 @@ fn safe_next(next: &str) -> String {
 }
 
 async fn company(state: &AppState) -> String {
-    guanxi_store::settings::load(&state.db).await.map(|s| s.company_name).unwrap_or_default()
+    guanxi_store::settings::load(&state.db)
+        .await
+        .map(|s| s.company_name)
+        .unwrap_or_default()
 }
 
 fn other(l: Locale) -> Locale {
-    if l == Locale::ZhCn { Locale::En } else { Locale::ZhCn }
+    if l == Locale::ZhCn {
+        Locale::En
+    } else {
+        Locale::ZhCn
+    }
 }
 
 async fn login_page(State(state): State<AppState>, v: Visitor, Query(n): Query<Next>) -> LoginPage {
@@ -86,11 +93,17 @@ fn with_cookie(cookie: String, to: &str) -> Response {
     r
 }
 
-async fn login_submit(State(state): State<AppState>, v: Visitor, form: RawForm) -> AppResult<Response> {
+async fn login_submit(
+    State(state): State<AppState>,
+    v: Visitor,
+    form: RawForm,
+) -> AppResult<Response> {
     let next = safe_next(form.get("next"));
     let secure = state.config.secure_cookies;
     match session::login(&state, &v, form.get("username"), form.get("password"), None).await {
-        Ok(LoginOutcome::Session { token, .. }) => Ok(with_cookie(auth::session_cookie(&token, secure), &next)),
+        Ok(LoginOutcome::Session { token, .. }) => {
+            Ok(with_cookie(auth::session_cookie(&token, secure), &next))
+        }
         Ok(LoginOutcome::NeedTotp { pending_token }) => Ok(with_cookie(
             auth::session_cookie(&pending_token, secure),
             &format!("/login/2fa?next={}", super::urlencode(&next)),
@@ -112,17 +125,39 @@ async fn login_submit(State(state): State<AppState>, v: Visitor, form: RawForm) 
 }
 
 async fn totp_page(State(state): State<AppState>, v: Visitor, Query(n): Query<Next>) -> TotpPage {
-    TotpPage { tr: Tr(v.locale), company: company(&state).await, next: safe_next(n.next.as_deref().unwrap_or("/")), error: None }
+    TotpPage {
+        tr: Tr(v.locale),
+        company: company(&state).await,
+        next: safe_next(n.next.as_deref().unwrap_or("/")),
+        error: None,
+    }
 }
 
-async fn totp_submit(State(state): State<AppState>, v: Visitor, headers: HeaderMap, form: RawForm) -> AppResult<Response> {
+async fn totp_submit(
+    State(state): State<AppState>,
+    v: Visitor,
+    headers: HeaderMap,
+    form: RawForm,
+) -> AppResult<Response> {
     let next = safe_next(form.get("next"));
-    let pending = auth::cookie(&headers, SESSION_COOKIE).unwrap_or("").to_owned();
+    let pending = auth::cookie(&headers, SESSION_COOKIE)
+        .unwrap_or("")
+        .to_owned();
     match session::complete_totp(&state, &v, &pending, form.get("code")).await {
-        Ok(LoginOutcome::Session { token, .. }) => Ok(with_cookie(auth::session_cookie(&token, state.config.secure_cookies), &next)),
-        Ok(LoginOutcome::NeedTotp { .. }) | Err(AppError::Unauthorized) => Ok(Redirect::to("/login").into_response()),
+        Ok(LoginOutcome::Session { token, .. }) => Ok(with_cookie(
+            auth::session_cookie(&token, state.config.secure_cookies),
+            &next,
+        )),
+        Ok(LoginOutcome::NeedTotp { .. }) | Err(AppError::Unauthorized) => {
+            Ok(Redirect::to("/login").into_response())
+        }
         Err(e @ AppError::Validation(_)) => {
-            let page = TotpPage { tr: Tr(v.locale), company: company(&state).await, next, error: Some(e.message(v.locale)) };
+            let page = TotpPage {
+                tr: Tr(v.locale),
+                company: company(&state).await,
+                next,
+                error: Some(e.message(v.locale)),
+            };
             Ok((e.status(), page).into_response())
         }
         Err(e) => Err(e),
@@ -131,12 +166,21 @@ async fn totp_submit(State(state): State<AppState>, v: Visitor, headers: HeaderM
 
 async fn logout(State(state): State<AppState>, auth: Auth) -> AppResult<Response> {
     session::logout(&state, &auth).await?;
-    Ok(with_cookie(auth::clear_session_cookie(state.config.secure_cookies), "/login"))
+    Ok(with_cookie(
+        auth::clear_session_cookie(state.config.secure_cookies),
+        "/login",
+    ))
 }
 
 /// Sets the visitor's language cookie (signed-in users change theirs on the account page).
-async fn set_language(axum::extract::Path(code): axum::extract::Path<String>, Query(n): Query<Next>) -> Response {
+async fn set_language(
+    axum::extract::Path(code): axum::extract::Path<String>,
+    Query(n): Query<Next>,
+) -> Response {
     let locale = Locale::parse(&code).unwrap_or_default();
-    let cookie = format!("{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000", locale.code());
+    let cookie = format!(
+        "{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000",
+        locale.code()
+    );
     with_cookie(cookie, &safe_next(n.next.as_deref().unwrap_or("/login")))
 }

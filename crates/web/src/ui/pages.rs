@@ -20,7 +20,11 @@ pub struct ErrorPage {
 
 impl ErrorPage {
     pub fn new(locale: Locale, status: u16, message: String) -> ErrorPage {
-        ErrorPage { tr: Tr(locale), status, message }
+        ErrorPage {
+            tr: Tr(locale),
+            status,
+            message,
+        }
     }
 }
 
@@ -38,15 +42,25 @@ pub struct HomePage {
 }
 
 pub async fn home(State(state): State<AppState>, auth: Auth, Query(f): Query<Flash>) -> HomePage {
-    let shell = Shell::new(&state, &auth, "/", "menu-home").await.flash(f.ok.as_deref());
+    let shell = Shell::new(&state, &auth, "/", "menu-home")
+        .await
+        .flash(f.ok.as_deref());
     let greeting = shell.tr.t1("welcome", "name", &auth.principal.display_name);
-    let tz: chrono_tz::Tz = auth.principal.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let tz: chrono_tz::Tz = auth
+        .principal
+        .time_zone
+        .parse()
+        .unwrap_or(chrono_tz::Asia::Shanghai);
     let last_login = guanxi_store::users::get_self(&state.db, &auth.principal)
         .await
         .ok()
         .and_then(|u| u.last_login_at)
         .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string());
-    HomePage { shell, last_login, greeting }
+    HomePage {
+        shell,
+        last_login,
+        greeting,
+    }
 }
 
 /// Formats a UTC time in the user's time zone.

@@ -69,18 +69,41 @@ pub struct Shell {
 }
 
 /// (group label key, [(href, label key, icon, required module)]); `None` = every signed-in user.
-type Tree = [(&'static str, &'static [(&'static str, &'static str, &'static str, Option<Module>)])];
+type Tree = [(
+    &'static str,
+    &'static [(&'static str, &'static str, &'static str, Option<Module>)],
+)];
 
 const TREE: &Tree = &[
     ("menu-office", &[("/", "menu-home", "home", None)]),
     (
         "menu-admin",
         &[
-            ("/admin/departments", "module-departments", "tree", Some(Module::Departments)),
+            (
+                "/admin/departments",
+                "module-departments",
+                "tree",
+                Some(Module::Departments),
+            ),
             ("/admin/users", "module-users", "users", Some(Module::Users)),
-            ("/admin/roles", "module-roles", "shield", Some(Module::Roles)),
-            ("/admin/audit", "module-audit_log", "list", Some(Module::AuditLog)),
-            ("/admin/settings", "module-settings", "gear", Some(Module::Settings)),
+            (
+                "/admin/roles",
+                "module-roles",
+                "shield",
+                Some(Module::Roles),
+            ),
+            (
+                "/admin/audit",
+                "module-audit_log",
+                "list",
+                Some(Module::AuditLog),
+            ),
+            (
+                "/admin/settings",
+                "module-settings",
+                "gear",
+                Some(Module::Settings),
+            ),
         ],
     ),
 ];
@@ -118,7 +141,12 @@ impl Shell {
             company,
             display_name: p.display_name.clone(),
             username: p.username.clone(),
-            initial: p.display_name.chars().next().map(String::from).unwrap_or_default(),
+            initial: p
+                .display_name
+                .chars()
+                .next()
+                .map(String::from)
+                .unwrap_or_default(),
             menu: menu(p, tr, active),
             title: tr.t(title_key),
             crumbs: vec![],
@@ -148,10 +176,14 @@ pub fn icon_path(name: &str) -> &'static str {
     match name {
         "home" => "M3 11l9-7 9 7v9a1 1 0 0 1-1 1h-5v-6H9v6H4a1 1 0 0 1-1-1z",
         "tree" => "M4 4h6v5H4zM14 15h6v5h-6zM14 4h6v5h-6zM7 9v8h7M7 6.5h7",
-        "users" => "M16 19v-1a4 4 0 0 0-4-4H7a4 4 0 0 0-4 4v1M9.5 10a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7zM21 19v-1a4 4 0 0 0-3-3.9M15 3.1a3.5 3.5 0 0 1 0 6.8",
+        "users" => {
+            "M16 19v-1a4 4 0 0 0-4-4H7a4 4 0 0 0-4 4v1M9.5 10a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7zM21 19v-1a4 4 0 0 0-3-3.9M15 3.1a3.5 3.5 0 0 1 0 6.8"
+        }
         "shield" => "M12 3l8 3v6c0 4.5-3.4 8.3-8 9-4.6-.7-8-4.5-8-9V6z",
         "list" => "M8 6h13M8 12h13M8 18h13M3.5 6h.01M3.5 12h.01M3.5 18h.01",
-        "gear" => "M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM19.4 15a1.7 1.7 0 0 0 .3 1.8l.1.1a2 2 0 1 1-2.8 2.8l-.1-.1a1.7 1.7 0 0 0-1.8-.3 1.7 1.7 0 0 0-1 1.5V21a2 2 0 1 1-4 0v-.1a1.7 1.7 0 0 0-1.1-1.5 1.7 1.7 0 0 0-1.8.3l-.1.1a2 2 0 1 1-2.8-2.8l.1-.1a1.7 1.7 0 0 0 .3-1.8 1.7 1.7 0 0 0-1.5-1H3a2 2 0 1 1 0-4h.1a1.7 1.7 0 0 0 1.5-1.1 1.7 1.7 0 0 0-.3-1.8l-.1-.1a2 2 0 1 1 2.8-2.8l.1.1a1.7 1.7 0 0 0 1.8.3H9a1.7 1.7 0 0 0 1-1.5V3a2 2 0 1 1 4 0v.1a1.7 1.7 0 0 0 1 1.5 1.7 1.7 0 0 0 1.8-.3l.1-.1a2 2 0 1 1 2.8 2.8l-.1.1a1.7 1.7 0 0 0-.3 1.8V9a1.7 1.7 0 0 0 1.5 1H21a2 2 0 1 1 0 4h-.1a1.7 1.7 0 0 0-1.5 1z",
+        "gear" => {
+            "M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM19.4 15a1.7 1.7 0 0 0 .3 1.8l.1.1a2 2 0 1 1-2.8 2.8l-.1-.1a1.7 1.7 0 0 0-1.8-.3 1.7 1.7 0 0 0-1 1.5V21a2 2 0 1 1-4 0v-.1a1.7 1.7 0 0 0-1.1-1.5 1.7 1.7 0 0 0-1.8.3l-.1.1a2 2 0 1 1-2.8-2.8l.1-.1a1.7 1.7 0 0 0 .3-1.8 1.7 1.7 0 0 0-1.5-1H3a2 2 0 1 1 0-4h.1a1.7 1.7 0 0 0 1.5-1.1 1.7 1.7 0 0 0-.3-1.8l-.1-.1a2 2 0 1 1 2.8-2.8l.1.1a1.7 1.7 0 0 0 1.8.3H9a1.7 1.7 0 0 0 1-1.5V3a2 2 0 1 1 4 0v.1a1.7 1.7 0 0 0 1 1.5 1.7 1.7 0 0 0 1.8-.3l.1-.1a2 2 0 1 1 2.8 2.8l-.1.1a1.7 1.7 0 0 0-.3 1.8V9a1.7 1.7 0 0 0 1.5 1H21a2 2 0 1 1 0 4h-.1a1.7 1.7 0 0 0-1.5 1z"
+        }
         "menu" => "M3 6h18M3 12h18M3 18h18",
         "search" => "M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14zM21 21l-4.3-4.3",
         "bell" => "M18 8a6 6 0 1 0-12 0c0 7-3 9-3 9h18s-3-2-3-9M13.7 21a2 2 0 0 1-3.4 0",

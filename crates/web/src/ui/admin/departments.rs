@@ -42,20 +42,33 @@ pub struct Page {
     name: String,
 }
 
-async fn render(state: &AppState, auth: &Auth, ok: Option<&str>, error: Option<String>, name: String) -> AppResult<Page> {
+async fn render(
+    state: &AppState,
+    auth: &Auth,
+    ok: Option<&str>,
+    error: Option<String>,
+    name: String,
+) -> AppResult<Page> {
     let all = departments::list(state, auth).await?;
     let counts = guanxi_store::departments::user_counts(&state.db).await?;
     let rows = all
         .into_iter()
         .map(|d| Row {
             indent: d.depth(),
-            users: counts.iter().find(|(id, _)| *id == d.id).map(|(_, n)| *n).unwrap_or(0),
+            users: counts
+                .iter()
+                .find(|(id, _)| *id == d.id)
+                .map(|(_, n)| *n)
+                .unwrap_or(0),
             dept: d,
         })
         .collect();
     let p = &auth.principal;
     Ok(Page {
-        shell: Shell::new(state, auth, "/admin/departments", "module-departments").await.crumb("/admin/departments", "menu-admin").flash(ok),
+        shell: Shell::new(state, auth, "/admin/departments", "module-departments")
+            .await
+            .crumb("/admin/departments", "menu-admin")
+            .flash(ok),
         rows,
         can_create: p.can(Module::Departments, Action::Create),
         can_edit: p.can(Module::Departments, Action::Edit),
@@ -65,20 +78,42 @@ async fn render(state: &AppState, auth: &Auth, ok: Option<&str>, error: Option<S
     })
 }
 
-async fn page(State(state): State<AppState>, auth: Auth, Query(f): Query<Flash>) -> AppResult<Page> {
+async fn page(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(f): Query<Flash>,
+) -> AppResult<Page> {
     render(&state, &auth, f.ok.as_deref(), None, String::new()).await
 }
 
 fn input(form: &RawForm) -> DepartmentInput {
-    DepartmentInput { name: form.get("name").to_owned(), parent_id: form.opt_id("parent_id") }
+    DepartmentInput {
+        name: form.get("name").to_owned(),
+        parent_id: form.opt_id("parent_id"),
+    }
 }
 
-async fn respond(state: &AppState, auth: &Auth, form: &RawForm, r: AppResult<Department>, ok: &str) -> AppResult<Response> {
+async fn respond(
+    state: &AppState,
+    auth: &Auth,
+    form: &RawForm,
+    r: AppResult<Department>,
+    ok: &str,
+) -> AppResult<Response> {
     match r {
         Ok(_) => Ok(Redirect::to(&format!("/admin/departments?ok={ok}")).into_response()),
         Err(e @ (AppError::Validation(_) | AppError::Conflict(..))) => {
-            let msg = e.fields(auth.locale).into_iter().map(|(_, m)| m).next().unwrap_or_else(|| e.message(auth.locale));
-            Ok((e.status(), render(state, auth, None, Some(msg), form.get("name").to_owned()).await?).into_response())
+            let msg = e
+                .fields(auth.locale)
+                .into_iter()
+                .map(|(_, m)| m)
+                .next()
+                .unwrap_or_else(|| e.message(auth.locale));
+            Ok((
+                e.status(),
+                render(state, auth, None, Some(msg), form.get("name").to_owned()).await?,
+            )
+                .into_response())
         }
         Err(e) => Err(e),
     }
@@ -89,12 +124,22 @@ async fn create(State(state): State<AppState>, auth: Auth, form: RawForm) -> App
     respond(&state, &auth, &form, r, "flash-created").await
 }
 
-async fn update(State(state): State<AppState>, auth: Auth, Id(id): Id, form: RawForm) -> AppResult<Response> {
+async fn update(
+    State(state): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+    form: RawForm,
+) -> AppResult<Response> {
     let r = departments::update(&state, &auth, id, &input(&form)).await;
     respond(&state, &auth, &form, r, "flash-saved").await
 }
 
-async fn delete(State(state): State<AppState>, auth: Auth, Id(id): Id, form: RawForm) -> AppResult<Response> {
+async fn delete(
+    State(state): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+    form: RawForm,
+) -> AppResult<Response> {
     let r = departments::delete(&state, &auth, id).await;
     respond(&state, &auth, &form, r, "flash-deleted").await
 }

@@ -19,5 +19,9 @@ pub fn router() -> Router<AppState> {
 
 /// The message for one field from a list of (field, message).
 pub fn field_error(errors: &[(String, String)], field: &str) -> String {
-    errors.iter().find(|(f, _)| f == field).map(|(_, m)| m.clone()).unwrap_or_default()
+    errors
+        .iter()
+        .find(|(f, _)| f == field)
+        .map(|(_, m)| m.clone())
+        .unwrap_or_default()
 }

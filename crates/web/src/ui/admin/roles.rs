@@ -35,10 +35,17 @@ pub struct ListPage {
     can_create: bool,
 }
 
-async fn list(State(state): State<AppState>, auth: Auth, Query(f): Query<Flash>) -> AppResult<ListPage> {
+async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(f): Query<Flash>,
+) -> AppResult<ListPage> {
     let roles = roles::list(&state, &auth).await?;
     Ok(ListPage {
-        shell: Shell::new(&state, &auth, "/admin/roles", "module-roles").await.crumb("/admin/roles", "menu-admin").flash(f.ok.as_deref()),
+        shell: Shell::new(&state, &auth, "/admin/roles", "module-roles")
+            .await
+            .crumb("/admin/roles", "menu-admin")
+            .flash(f.ok.as_deref()),
         roles,
         can_create: auth.principal.can(Module::Roles, Action::Create),
     })
@@ -91,7 +98,9 @@ fn matrix(perms: &BTreeMap<String, ModuleGrant>) -> Vec<MatrixRow> {
                     })
                     .collect(),
                 scoped: m.is_scoped(),
-                scope: g.map(|g| g.scope.clone()).unwrap_or_else(|| Scope::Own.code().to_owned()),
+                scope: g
+                    .map(|g| g.scope.clone())
+                    .unwrap_or_else(|| Scope::Own.code().to_owned()),
             }
         })
         .collect()
@@ -99,7 +108,9 @@ fn matrix(perms: &BTreeMap<String, ModuleGrant>) -> Vec<MatrixRow> {
 
 async fn page(state: &AppState, auth: &Auth, id: Option<i64>, title: &str) -> AppResult<FormPage> {
     Ok(FormPage {
-        shell: Shell::new(state, auth, "/admin/roles", title).await.crumb("/admin/roles", "module-roles"),
+        shell: Shell::new(state, auth, "/admin/roles", title)
+            .await
+            .crumb("/admin/roles", "module-roles"),
         id,
         builtin_admin: false,
         name: String::new(),
@@ -121,7 +132,12 @@ async fn new_form(State(state): State<AppState>, auth: Auth) -> AppResult<FormPa
     Ok(p)
 }
 
-async fn edit_form(State(state): State<AppState>, auth: Auth, Id(id): Id, Query(f): Query<Flash>) -> AppResult<FormPage> {
+async fn edit_form(
+    State(state): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+    Query(f): Query<Flash>,
+) -> AppResult<FormPage> {
     let r = roles::get(&state, &auth, id).await?;
     let mut p = page(&state, &auth, Some(id), "role-edit").await?;
     p.shell = p.shell.title(r.display_name.clone()).flash(f.ok.as_deref());
@@ -138,7 +154,11 @@ fn body(form: &RawForm) -> RoleBody {
     let permissions = Module::ALL
         .iter()
         .map(|m| {
-            let actions = form.all(&format!("perm.{}", m.code())).into_iter().map(str::to_owned).collect();
+            let actions = form
+                .all(&format!("perm.{}", m.code()))
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
             let scope = form.get(&format!("scope.{}", m.code())).to_owned();
             (m.code().to_owned(), ModuleGrant { actions, scope })
         })
@@ -151,9 +171,25 @@ fn body(form: &RawForm) -> RoleBody {
     }
 }
 
-async fn redisplay(state: &AppState, auth: &Auth, id: Option<i64>, form: &RawForm, e: AppError) -> AppResult<Response> {
+async fn redisplay(
+    state: &AppState,
+    auth: &Auth,
+    id: Option<i64>,
+    form: &RawForm,
+    e: AppError,
+) -> AppResult<Response> {
     let b = body(form);
-    let mut p = page(state, auth, id, if id.is_some() { "role-edit" } else { "role-new" }).await?;
+    let mut p = page(
+        state,
+        auth,
+        id,
+        if id.is_some() {
+            "role-edit"
+        } else {
+            "role-new"
+        },
+    )
+    .await?;
     p.can_edit = true;
     p.name = b.name.clone();
     p.description = b.description.clone();
@@ -168,13 +204,20 @@ async fn redisplay(state: &AppState, auth: &Auth, id: Option<i64>, form: &RawFor
 
 async fn create(State(state): State<AppState>, auth: Auth, form: RawForm) -> AppResult<Response> {
     match roles::create(&state, &auth, &body(&form)).await {
-        Ok(r) => Ok(Redirect::to(&format!("/admin/roles/{}?ok=flash-created", r.role.id)).into_response()),
+        Ok(r) => Ok(
+            Redirect::to(&format!("/admin/roles/{}?ok=flash-created", r.role.id)).into_response(),
+        ),
         Err(e @ AppError::Validation(_)) => redisplay(&state, &auth, None, &form, e).await,
         Err(e) => Err(e),
     }
 }
 
-async fn update(State(state): State<AppState>, auth: Auth, Id(id): Id, form: RawForm) -> AppResult<Response> {
+async fn update(
+    State(state): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+    form: RawForm,
+) -> AppResult<Response> {
     match roles::update(&state, &auth, id, &body(&form)).await {
         Ok(_) => Ok(Redirect::to(&format!("/admin/roles/{id}?ok=flash-saved")).into_response()),
         Err(e @ AppError::Validation(_)) => redisplay(&state, &auth, Some(id), &form, e).await,

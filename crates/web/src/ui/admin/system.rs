@@ -48,12 +48,14 @@ impl AuditForm {
     fn filter(&self, tz: &str, limit: i64) -> guanxi_store::audit::Filter {
         let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::Asia::Shanghai);
         let day = |s: &str, plus: i64| {
-            chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok().and_then(|d| {
-                (d + chrono::Duration::days(plus))
-                    .and_hms_opt(0, 0, 0)
-                    .and_then(|t| t.and_local_timezone(tz).earliest())
-                    .map(|t| t.with_timezone(&chrono::Utc))
-            })
+            chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+                .ok()
+                .and_then(|d| {
+                    (d + chrono::Duration::days(plus))
+                        .and_hms_opt(0, 0, 0)
+                        .and_then(|t| t.and_local_timezone(tz).earliest())
+                        .map(|t| t.with_timezone(&chrono::Utc))
+                })
         };
         let nonempty = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
         guanxi_store::audit::Filter {
@@ -70,7 +72,13 @@ impl AuditForm {
 
     fn query(&self, cursor: Option<i64>) -> String {
         let mut s = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [("username", &self.username), ("action", &self.action), ("from", &self.from), ("to", &self.to), ("q", &self.q)] {
+        for (k, v) in [
+            ("username", &self.username),
+            ("action", &self.action),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("q", &self.q),
+        ] {
             if !v.is_empty() {
                 s.append_pair(k, v);
             }
@@ -94,19 +102,32 @@ pub struct AuditPage {
     can_export: bool,
 }
 
-async fn audit_page(State(state): State<AppState>, auth: Auth, Query(form): Query<AuditForm>) -> AppResult<AuditPage> {
+async fn audit_page(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(form): Query<AuditForm>,
+) -> AppResult<AuditPage> {
     let tz = auth.principal.time_zone.clone();
     let f = form.filter(&tz, 50);
     let entries = audit::search(&state, &auth, &f).await?;
     let next = (entries.len() as i64 == f.limit)
-        .then(|| entries.last().map(|e| format!("/admin/audit?{}", form.query(Some(e.id)))))
+        .then(|| {
+            entries
+                .last()
+                .map(|e| format!("/admin/audit?{}", form.query(Some(e.id))))
+        })
         .flatten();
     Ok(AuditPage {
-        shell: Shell::new(&state, &auth, "/admin/audit", "module-audit_log").await.crumb("/admin/audit", "menu-admin"),
-        entries: entries.into_iter().map(|e| {
-            let at = local_time(&e.at, &tz);
-            (e, at)
-        }).collect(),
+        shell: Shell::new(&state, &auth, "/admin/audit", "module-audit_log")
+            .await
+            .crumb("/admin/audit", "menu-admin"),
+        entries: entries
+            .into_iter()
+            .map(|e| {
+                let at = local_time(&e.at, &tz);
+                (e, at)
+            })
+            .collect(),
         actions: guanxi_store::audit::actions(&state.db).await?,
         export_query: form.query(None),
         form,
@@ -115,7 +136,11 @@ async fn audit_page(State(state): State<AppState>, auth: Auth, Query(form): Quer
     })
 }
 
-async fn audit_export(State(state): State<AppState>, auth: Auth, Query(form): Query<AuditForm>) -> AppResult<Response> {
+async fn audit_export(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(form): Query<AuditForm>,
+) -> AppResult<Response> {
     let format = match form.format.as_deref() {
         Some("xlsx") => Format::Xlsx,
         Some("csv") | None => Format::Csv,
@@ -125,10 +150,23 @@ async fn audit_export(State(state): State<AppState>, auth: Auth, Query(form): Qu
     let bytes = audit::export(&state, &auth, &f, format).await?;
     let (ctype, ext) = match format {
         Format::Csv => ("text/csv; charset=utf-8", "csv"),
-        Format::Xlsx => ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+        Format::Xlsx => (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
     };
-    let name = format!("attachment; filename=\"audit-log-{}.{ext}\"", guanxi_store::now().format("%Y%m%d-%H%M%S"));
-    Ok(([(header::CONTENT_TYPE, ctype.to_owned()), (header::CONTENT_DISPOSITION, name)], bytes).into_response())
+    let name = format!(
+        "attachment; filename=\"audit-log-{}.{ext}\"",
+        guanxi_store::now().format("%Y%m%d-%H%M%S")
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, ctype.to_owned()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 #[derive(Template, WebTemplate)]
@@ -149,20 +187,34 @@ impl SettingsPage {
     }
 }
 
-async fn settings_page(State(state): State<AppState>, auth: Auth, Query(f): Query<Flash>) -> AppResult<SettingsPage> {
+async fn settings_page(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(f): Query<Flash>,
+) -> AppResult<SettingsPage> {
     let s = settings::get(&state, &auth).await?;
     Ok(SettingsPage {
-        shell: Shell::new(&state, &auth, "/admin/settings", "module-settings").await.crumb("/admin/settings", "menu-admin").flash(f.ok.as_deref()),
+        shell: Shell::new(&state, &auth, "/admin/settings", "module-settings")
+            .await
+            .crumb("/admin/settings", "menu-admin")
+            .flash(f.ok.as_deref()),
         company_name: s.company_name,
         default_locale: s.default_locale,
         default_time_zone: s.default_time_zone,
-        locales: Locale::ALL.iter().map(|l| (l.code().to_owned(), l.native_name().to_owned())).collect(),
+        locales: Locale::ALL
+            .iter()
+            .map(|l| (l.code().to_owned(), l.native_name().to_owned()))
+            .collect(),
         errors: vec![],
         can_manage: auth.principal.can(Module::Settings, Action::Manage),
     })
 }
 
-async fn settings_save(State(state): State<AppState>, auth: Auth, form: RawForm) -> AppResult<Response> {
+async fn settings_save(
+    State(state): State<AppState>,
+    auth: Auth,
+    form: RawForm,
+) -> AppResult<Response> {
     let input = guanxi_store::settings::Settings {
         company_name: form.get("company_name").to_owned(),
         default_locale: form.get("default_locale").to_owned(),
@@ -176,7 +228,10 @@ async fn settings_save(State(state): State<AppState>, auth: Auth, form: RawForm)
                 company_name: input.company_name,
                 default_locale: input.default_locale,
                 default_time_zone: input.default_time_zone,
-                locales: Locale::ALL.iter().map(|l| (l.code().to_owned(), l.native_name().to_owned())).collect(),
+                locales: Locale::ALL
+                    .iter()
+                    .map(|l| (l.code().to_owned(), l.native_name().to_owned()))
+                    .collect(),
                 errors: e.fields(auth.locale),
                 can_manage: true,
             };

@@ -44,31 +44,49 @@ pub struct ListPage {
     can_create: bool,
 }
 
-async fn list(State(state): State<AppState>, auth: Auth, Query(q): Query<UserQuery>, Query(f): Query<crate::ui::pages::Flash>) -> AppResult<ListPage> {
+async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<UserQuery>,
+    Query(f): Query<crate::ui::pages::Flash>,
+) -> AppResult<ListPage> {
     let filter = q.filter();
     let items = users::list(&state, &auth, &filter).await?;
-    let next = (items.len() as i64 == filter.limit).then(|| items.last().map(|u| u.id)).flatten().map(|cursor| {
-        let mut s = form_urlencoded::Serializer::new(String::new());
-        if let Some(v) = &q.q {
-            s.append_pair("q", v);
-        }
-        if let Some(d) = q.department_id {
-            s.append_pair("department_id", &d.to_string());
-        }
-        if let Some(a) = q.active {
-            s.append_pair("active", &a.to_string());
-        }
-        s.append_pair("cursor", &cursor.to_string());
-        format!("/admin/users?{}", s.finish())
-    });
+    let next = (items.len() as i64 == filter.limit)
+        .then(|| items.last().map(|u| u.id))
+        .flatten()
+        .map(|cursor| {
+            let mut s = form_urlencoded::Serializer::new(String::new());
+            if let Some(v) = &q.q {
+                s.append_pair("q", v);
+            }
+            if let Some(d) = q.department_id {
+                s.append_pair("department_id", &d.to_string());
+            }
+            if let Some(a) = q.active {
+                s.append_pair("active", &a.to_string());
+            }
+            s.append_pair("cursor", &cursor.to_string());
+            format!("/admin/users?{}", s.finish())
+        });
     let tz = auth.principal.time_zone.clone();
     let departments = guanxi_store::departments::list(&state.db).await?;
     Ok(ListPage {
-        shell: Shell::new(&state, &auth, "/admin/users", "module-users").await.crumb("/admin/users", "menu-admin").flash(f.ok.as_deref()),
-        users: items.into_iter().map(|u| {
-            let last = u.last_login_at.as_ref().map(|t| local_time(t, &tz)).unwrap_or_default();
-            (u, last)
-        }).collect(),
+        shell: Shell::new(&state, &auth, "/admin/users", "module-users")
+            .await
+            .crumb("/admin/users", "menu-admin")
+            .flash(f.ok.as_deref()),
+        users: items
+            .into_iter()
+            .map(|u| {
+                let last = u
+                    .last_login_at
+                    .as_ref()
+                    .map(|t| local_time(t, &tz))
+                    .unwrap_or_default();
+                (u, last)
+            })
+            .collect(),
         departments,
         q: q.q.clone().unwrap_or_default(),
         department_id: q.department_id,
@@ -112,10 +130,16 @@ impl FormPage {
 }
 
 async fn blank(state: &AppState, auth: &Auth, id: Option<i64>) -> AppResult<FormPage> {
-    let title = if id.is_some() { "user-edit" } else { "user-new" };
+    let title = if id.is_some() {
+        "user-edit"
+    } else {
+        "user-new"
+    };
     let settings = guanxi_store::settings::load(&state.db).await?;
     Ok(FormPage {
-        shell: Shell::new(state, auth, "/admin/users", title).await.crumb("/admin/users", "module-users"),
+        shell: Shell::new(state, auth, "/admin/users", title)
+            .await
+            .crumb("/admin/users", "module-users"),
         id,
         username: String::new(),
         display_name: String::new(),
@@ -128,7 +152,10 @@ async fn blank(state: &AppState, auth: &Auth, id: Option<i64>) -> AppResult<Form
         role_ids: vec![],
         roles: roles::names(state, auth).await?,
         departments: guanxi_store::departments::list(&state.db).await?,
-        locales: Locale::ALL.iter().map(|l| (l.code().to_owned(), l.native_name().to_owned())).collect(),
+        locales: Locale::ALL
+            .iter()
+            .map(|l| (l.code().to_owned(), l.native_name().to_owned()))
+            .collect(),
         errors: vec![],
         can_assign: auth.principal.can(Module::Users, Action::Assign),
         can_edit: auth.principal.can(Module::Users, Action::Edit),
@@ -141,10 +168,18 @@ async fn new_form(State(state): State<AppState>, auth: Auth) -> AppResult<FormPa
     blank(&state, &auth, None).await
 }
 
-async fn edit_form(State(state): State<AppState>, auth: Auth, Id(id): Id, Query(f): Query<crate::ui::pages::Flash>) -> AppResult<FormPage> {
+async fn edit_form(
+    State(state): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+    Query(f): Query<crate::ui::pages::Flash>,
+) -> AppResult<FormPage> {
     let d = users::get(&state, &auth, id).await?;
     let mut page = blank(&state, &auth, Some(id)).await?;
-    page.shell = page.shell.title(d.user.display_name.clone()).flash(f.ok.as_deref());
+    page.shell = page
+        .shell
+        .title(d.user.display_name.clone())
+        .flash(f.ok.as_deref());
     fill(&mut page, &d.user, d.role_ids);
     Ok(page)
 }
@@ -171,11 +206,22 @@ fn input(form: &RawForm, can_assign: bool) -> UserInput {
         password: Some(form.get("password").to_owned()),
         locale: Some(form.get("locale").to_owned()),
         time_zone: Some(form.get("time_zone").to_owned()),
-        role_ids: can_assign.then(|| form.all("role_ids").iter().filter_map(|r| r.parse().ok()).collect()),
+        role_ids: can_assign.then(|| {
+            form.all("role_ids")
+                .iter()
+                .filter_map(|r| r.parse().ok())
+                .collect()
+        }),
     }
 }
 
-async fn redisplay(state: &AppState, auth: &Auth, id: Option<i64>, form: &RawForm, e: AppError) -> AppResult<Response> {
+async fn redisplay(
+    state: &AppState,
+    auth: &Auth,
+    id: Option<i64>,
+    form: &RawForm,
+    e: AppError,
+) -> AppResult<Response> {
     let mut page = blank(state, auth, id).await?;
     let i = input(form, true);
     page.username = i.username.unwrap_or_default();
@@ -195,7 +241,10 @@ async fn create(State(state): State<AppState>, auth: Auth, form: RawForm) -> App
     match users::create(&state, &auth, &input(&form, can_assign)).await {
         Ok(created) => {
             let mut page = blank(&state, &auth, Some(created.user.user.id)).await?;
-            page.shell = page.shell.title(created.user.user.display_name.clone()).flash(Some("flash-created"));
+            page.shell = page
+                .shell
+                .title(created.user.user.display_name.clone())
+                .flash(Some("flash-created"));
             fill(&mut page, &created.user.user, created.user.role_ids);
             page.new_password = created.initial_password;
             Ok(page.into_response())
@@ -205,7 +254,12 @@ async fn create(State(state): State<AppState>, auth: Auth, form: RawForm) -> App
     }
 }
 
-async fn update(State(state): State<AppState>, auth: Auth, Id(id): Id, form: RawForm) -> AppResult<Response> {
+async fn update(
+    State(state): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+    form: RawForm,
+) -> AppResult<Response> {
     let can_assign = auth.principal.can(Module::Users, Action::Assign);
     match users::update(&state, &auth, id, &input(&form, can_assign)).await {
         Ok(_) => Ok(Redirect::to(&format!("/admin/users/{id}?ok=flash-saved")).into_response()),
@@ -214,18 +268,34 @@ async fn update(State(state): State<AppState>, auth: Auth, Id(id): Id, form: Raw
     }
 }
 
-async fn set_active(State(state): State<AppState>, auth: Auth, Id(id): Id, form: RawForm) -> AppResult<Response> {
+async fn set_active(
+    State(state): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+    form: RawForm,
+) -> AppResult<Response> {
     let active = form.get("active") == "true";
     users::set_active(&state, &auth, id, active).await?;
-    let ok = if active { "flash-user-enabled" } else { "flash-user-disabled" };
+    let ok = if active {
+        "flash-user-enabled"
+    } else {
+        "flash-user-disabled"
+    };
     Ok(Redirect::to(&format!("/admin/users/{id}?ok={ok}")).into_response())
 }
 
-async fn reset_password(State(state): State<AppState>, auth: Auth, Id(id): Id) -> AppResult<FormPage> {
+async fn reset_password(
+    State(state): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+) -> AppResult<FormPage> {
     let password = users::reset_password(&state, &auth, id).await?;
     let d = users::get(&state, &auth, id).await?;
     let mut page = blank(&state, &auth, Some(id)).await?;
-    page.shell = page.shell.title(d.user.display_name.clone()).flash(Some("flash-password-reset"));
+    page.shell = page
+        .shell
+        .title(d.user.display_name.clone())
+        .flash(Some("flash-password-reset"));
     fill(&mut page, &d.user, d.role_ids);
     page.new_password = Some(password);
     Ok(page)
