@@ -96,7 +96,10 @@ pub async fn run(db_args: &DbArgs, file: &FileConfig, cmd: UserCommand) -> anyho
             Ok(())
         }
         UserCommand::List => {
-            println!("{:>6}  {:<24} {:<20} {:<16} status", "id", "username", "name", "department");
+            println!(
+                "{:>6}  {:<24} {:<20} {:<16} status",
+                "id", "username", "name", "department"
+            );
             for u in users::list_all(&db).await? {
                 println!(
                     "{:>6}  {:<24} {:<20} {:<16} {}",
