@@ -2,6 +2,7 @@
 //! localisation and security primitives. It knows nothing of HTTP or SQL, so every other crate
 //! (store, web, the binary) can share one definition of who may do what.
 
+pub mod engine;
 pub mod i18n;
 pub mod permission;
 pub mod security;

@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Module {
+    Customers,
+    Contacts,
+    Organisations,
     Departments,
     Users,
     Roles,
@@ -20,7 +23,10 @@ pub enum Module {
 }
 
 impl Module {
-    pub const ALL: [Module; 5] = [
+    pub const ALL: [Module; 8] = [
+        Module::Customers,
+        Module::Contacts,
+        Module::Organisations,
         Module::Departments,
         Module::Users,
         Module::Roles,
@@ -30,6 +36,9 @@ impl Module {
 
     pub fn code(self) -> &'static str {
         match self {
+            Module::Customers => "customers",
+            Module::Contacts => "contacts",
+            Module::Organisations => "organisations",
             Module::Departments => "departments",
             Module::Users => "users",
             Module::Roles => "roles",
@@ -46,6 +55,9 @@ impl Module {
     pub fn actions(self) -> &'static [Action] {
         use Action::*;
         match self {
+            Module::Customers | Module::Contacts | Module::Organisations => {
+                &[View, Create, Edit, Delete, Import, Export, Assign]
+            }
             Module::Departments => &[View, Create, Edit, Delete],
             Module::Users => &[View, Create, Edit, Delete, Import, Export, Assign],
             Module::Roles => &[View, Create, Edit, Delete, Manage],
@@ -56,7 +68,10 @@ impl Module {
 
     /// Whether records of this module have an owner and a department, so a data scope applies.
     pub fn is_scoped(self) -> bool {
-        matches!(self, Module::Users)
+        matches!(
+            self,
+            Module::Users | Module::Customers | Module::Contacts | Module::Organisations
+        )
     }
 }
 

@@ -11,9 +11,11 @@
 pub mod audit;
 pub mod db;
 pub mod departments;
+pub mod dictionary;
 pub mod error;
 pub mod migrate;
 pub mod principal;
+pub mod records;
 pub mod roles;
 pub mod sessions;
 pub mod settings;

@@ -206,20 +206,42 @@ pub fn builtin_roles() -> Vec<(&'static str, Permissions)> {
         .into_iter()
         .map(|m| (m, all_actions(m)))
         .collect();
-    let view_dept = |scope| {
-        Permissions::from([
+    let records = [Module::Customers, Module::Contacts, Module::Organisations];
+    let role = |users: Scope, records_actions: &[Action], records_scope: Scope| {
+        let mut p = Permissions::from([
             (
                 Module::Departments,
                 ModulePermission::with(&[View], Scope::All),
             ),
-            (Module::Users, ModulePermission::with(&[View], scope)),
-        ])
+            (Module::Users, ModulePermission::with(&[View], users)),
+        ]);
+        for m in records {
+            p.insert(m, ModulePermission::with(records_actions, records_scope));
+        }
+        p
     };
     vec![
         ("admin", admin),
-        ("sales_manager", view_dept(Scope::DepartmentTree)),
-        ("sales", view_dept(Scope::Own)),
-        ("service", view_dept(Scope::Own)),
-        ("finance", view_dept(Scope::Department)),
+        (
+            "sales_manager",
+            role(
+                Scope::DepartmentTree,
+                &[View, Create, Edit, Delete, Import, Export, Assign],
+                Scope::DepartmentTree,
+            ),
+        ),
+        (
+            "sales",
+            role(
+                Scope::Own,
+                &[View, Create, Edit, Delete, Export],
+                Scope::Own,
+            ),
+        ),
+        ("service", role(Scope::Own, &[View], Scope::All)),
+        (
+            "finance",
+            role(Scope::Department, &[View, Export], Scope::All),
+        ),
     ]
 }

@@ -31,6 +31,9 @@ pub enum AppError {
     /// A request that cannot be done in the current state; the key is an i18n message.
     #[error("conflict: {0}")]
     Conflict(&'static str, Vec<(&'static str, String)>),
+    /// The record changed since the caller read it; carries the current record.
+    #[error("version conflict")]
+    VersionConflict(Box<serde_json::Value>),
     #[error("bad request: {0}")]
     BadRequest(&'static str),
     #[error("too many requests")]
@@ -79,7 +82,7 @@ impl AppError {
             AppError::Forbidden(_) | AppError::TotpSetupRequired => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Conflict(..) => StatusCode::CONFLICT,
+            AppError::Conflict(..) | AppError::VersionConflict(_) => StatusCode::CONFLICT,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -97,6 +100,7 @@ impl AppError {
             AppError::NotFound => "not_found",
             AppError::Validation(_) => "validation",
             AppError::Conflict(..) => "conflict",
+            AppError::VersionConflict(_) => "version_conflict",
             AppError::BadRequest(_) => "bad_request",
             AppError::TooManyRequests(_) => "too_many_requests",
             AppError::Internal(_) => "internal",
@@ -140,6 +144,9 @@ impl AppError {
 
     pub fn to_json(&self, locale: Locale) -> serde_json::Value {
         let mut err = json!({ "code": self.code(), "message": self.message(locale) });
+        if let AppError::VersionConflict(current) = self {
+            err["current"] = (**current).clone();
+        }
         if let AppError::Validation(_) = self {
             let fields: serde_json::Map<String, serde_json::Value> = self
                 .fields(locale)

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod error;
 pub mod metrics;
 pub mod middleware;
+pub mod pinyin;
 pub mod services;
 pub mod state;
 pub mod ui;

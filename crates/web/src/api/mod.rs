@@ -4,6 +4,7 @@
 mod account;
 pub mod admin;
 mod auth;
+pub mod records;
 
 use axum::Router;
 use axum::extract::rejection::JsonRejection;
@@ -52,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .merge(auth::router())
         .merge(account::router())
         .merge(admin::router())
+        .merge(records::router())
         .merge(docs)
 }
 

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod audit;
 pub mod departments;
+pub mod records;
 pub mod roles;
 pub mod session;
 pub mod settings;

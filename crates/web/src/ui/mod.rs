@@ -7,6 +7,7 @@ mod admin;
 mod form;
 mod login;
 pub mod pages;
+mod search;
 mod shell;
 
 use axum::Router;
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .merge(login::router())
         .merge(account::router())
         .merge(admin::router())
+        .merge(search::router())
 }
 
 /// Percent-encodes a query value.

@@ -1,0 +1,294 @@
+//! The record engine's metadata: every business module (customers, contacts, organisations now;
+//! leads, opportunities, orders... later) is described once as a [`ModuleDef`] — its fields,
+//! relations and duplicate keys — and the store, API and UI derive tables, forms, lists, filters,
+//! history and permission checks from that one description.
+
+use serde::Serialize;
+
+use crate::Module;
+
+/// How a field is stored, validated and shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    Text,
+    LongText,
+    Integer,
+    /// Stored as 64-bit integer cents, shown as ¥12,345.00.
+    Money,
+    Date,
+    DateTime,
+    /// A code from the data dictionary list named in [`FieldDef::dictionary`].
+    Select,
+    Checkbox,
+    Phone,
+    Email,
+    Url,
+    /// A user id.
+    User,
+    /// A department id.
+    Department,
+    /// The id of a record of another module.
+    Relation(Module),
+    /// 统一社会信用代码: 18 characters with a check character.
+    CreditCode,
+}
+
+impl FieldKind {
+    /// Whether the value is held as a 64-bit integer column.
+    pub fn is_integer(self) -> bool {
+        matches!(
+            self,
+            FieldKind::Integer
+                | FieldKind::Money
+                | FieldKind::User
+                | FieldKind::Department
+                | FieldKind::Relation(_)
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct FieldDef {
+    /// Column and API name.
+    pub code: &'static str,
+    pub kind: FieldKind,
+    pub required: bool,
+    /// Maximum length in characters, for text kinds.
+    pub max_len: usize,
+    /// Part of the quick search (names, phones, e-mail).
+    pub searchable: bool,
+    /// Shown as a list column unless the user chose otherwise.
+    pub list: bool,
+    /// The data dictionary list of a select field.
+    pub dictionary: Option<&'static str>,
+    /// Set by the system, never by a form (owner's department, last follow-up...).
+    pub read_only: bool,
+}
+
+impl FieldDef {
+    const fn new(code: &'static str, kind: FieldKind) -> FieldDef {
+        FieldDef {
+            code,
+            kind,
+            required: false,
+            max_len: 200,
+            searchable: false,
+            list: false,
+            dictionary: None,
+            read_only: false,
+        }
+    }
+    const fn required(mut self) -> FieldDef {
+        self.required = true;
+        self
+    }
+    const fn searchable(mut self) -> FieldDef {
+        self.searchable = true;
+        self
+    }
+    const fn list(mut self) -> FieldDef {
+        self.list = true;
+        self
+    }
+    const fn max(mut self, n: usize) -> FieldDef {
+        self.max_len = n;
+        self
+    }
+    const fn dict(mut self, d: &'static str) -> FieldDef {
+        self.dictionary = Some(d);
+        self
+    }
+    const fn read_only(mut self) -> FieldDef {
+        self.read_only = true;
+        self
+    }
+
+    /// The i18n key of the field's label.
+    pub fn label_key(&self, module: &ModuleDef) -> String {
+        format!("field-{}-{}", module.code, self.code.replace('_', "-"))
+    }
+}
+
+/// A list of another module's records that point at this one (e.g. a customer's contacts).
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct RelatedList {
+    pub module: Module,
+    /// The field of the other module that holds this record's id.
+    pub via: &'static str,
+}
+
+/// A module of the engine.
+#[derive(Debug, Serialize)]
+pub struct ModuleDef {
+    pub module: Module,
+    pub code: &'static str,
+    pub table: &'static str,
+    /// The field that names a record (its title on the detail page and in pickers).
+    pub title: &'static str,
+    pub fields: &'static [FieldDef],
+    pub related: &'static [RelatedList],
+    /// Field sets that identify a duplicate (each set compared after normalisation).
+    pub duplicate_keys: &'static [&'static [&'static str]],
+}
+
+impl ModuleDef {
+    pub fn field(&self, code: &str) -> Option<&'static FieldDef> {
+        self.fields.iter().find(|f| f.code == code)
+    }
+
+    pub fn editable(&self) -> impl Iterator<Item = &'static FieldDef> {
+        self.fields.iter().filter(|f| !f.read_only)
+    }
+}
+
+use FieldKind as K;
+
+pub static CUSTOMERS: ModuleDef = ModuleDef {
+    module: Module::Customers,
+    code: "customers",
+    table: "customers",
+    title: "name",
+    fields: &[
+        FieldDef::new("name", K::Text)
+            .required()
+            .searchable()
+            .list()
+            .max(100),
+        FieldDef::new("pinyin", K::Text)
+            .read_only()
+            .searchable()
+            .max(400),
+        FieldDef::new("customer_type", K::Select)
+            .dict("customer_type")
+            .list(),
+        FieldDef::new("source", K::Select).dict("customer_source"),
+        FieldDef::new("industry", K::Select).dict("industry").list(),
+        FieldDef::new("level", K::Select)
+            .dict("customer_level")
+            .list(),
+        FieldDef::new("region", K::Text).max(100),
+        FieldDef::new("address", K::Text).max(200),
+        FieldDef::new("phone", K::Phone).searchable().list().max(40),
+        FieldDef::new("website", K::Url).max(200),
+        FieldDef::new("tags", K::Text).max(200),
+        FieldDef::new("notes", K::LongText).max(5000),
+        FieldDef::new("last_follow_up_at", K::DateTime).read_only(),
+    ],
+    related: &[RelatedList {
+        module: Module::Contacts,
+        via: "customer_id",
+    }],
+    duplicate_keys: &[&["name"], &["phone"]],
+};
+
+pub static CONTACTS: ModuleDef = ModuleDef {
+    module: Module::Contacts,
+    code: "contacts",
+    table: "contacts",
+    title: "name",
+    fields: &[
+        FieldDef::new("name", K::Text)
+            .required()
+            .searchable()
+            .list()
+            .max(50),
+        FieldDef::new("gender", K::Select).dict("gender"),
+        FieldDef::new("title", K::Text).list().max(50),
+        FieldDef::new("mobile", K::Phone)
+            .searchable()
+            .list()
+            .max(40),
+        FieldDef::new("phone", K::Phone).searchable().max(40),
+        FieldDef::new("email", K::Email).searchable().max(254),
+        FieldDef::new("wechat", K::Text).max(50),
+        FieldDef::new("birthday", K::Date),
+        FieldDef::new("customer_id", K::Relation(Module::Customers)).list(),
+        FieldDef::new("organisation_id", K::Relation(Module::Organisations)),
+        FieldDef::new("is_primary", K::Checkbox),
+    ],
+    related: &[],
+    duplicate_keys: &[&["mobile"], &["email"]],
+};
+
+pub static ORGANISATIONS: ModuleDef = ModuleDef {
+    module: Module::Organisations,
+    code: "organisations",
+    table: "organisations",
+    title: "name",
+    fields: &[
+        FieldDef::new("name", K::Text)
+            .required()
+            .searchable()
+            .list()
+            .max(100),
+        FieldDef::new("credit_code", K::CreditCode).list().max(18),
+        FieldDef::new("industry", K::Select).dict("industry").list(),
+        FieldDef::new("address", K::Text).max(200),
+    ],
+    related: &[RelatedList {
+        module: Module::Contacts,
+        via: "organisation_id",
+    }],
+    duplicate_keys: &[&["name"], &["credit_code"]],
+};
+
+/// Every engine module, in menu order.
+pub static MODULES: [&ModuleDef; 3] = [&CUSTOMERS, &CONTACTS, &ORGANISATIONS];
+
+pub fn module_def(code: &str) -> Option<&'static ModuleDef> {
+    MODULES.iter().copied().find(|m| m.code == code)
+}
+
+pub fn def_of(module: Module) -> Option<&'static ModuleDef> {
+    MODULES.iter().copied().find(|m| m.module == module)
+}
+
+/// Checks a unified social credit code (GB 32100-2015): 18 characters from the code set,
+/// the last one a check character over the first 17.
+pub fn valid_credit_code(code: &str) -> bool {
+    const CHARS: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+    const WEIGHTS: [usize; 17] = [
+        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+    ];
+    let code: Vec<char> = code.trim().to_ascii_uppercase().chars().collect();
+    if code.len() != 18 {
+        return false;
+    }
+    let mut sum = 0;
+    for (i, c) in code[..17].iter().enumerate() {
+        let Some(v) = CHARS.find(*c) else {
+            return false;
+        };
+        sum += v * WEIGHTS[i];
+    }
+    let check = (31 - sum % 31) % 31;
+    CHARS.chars().nth(check) == Some(code[17])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credit_codes() {
+        assert!(valid_credit_code("91350100M000100Y43"));
+        assert!(valid_credit_code("91110000802100433B"));
+        assert!(!valid_credit_code("91350100M000100Y44"));
+        assert!(!valid_credit_code("91350100M000100Y4"));
+        assert!(!valid_credit_code("91350100I000100Y43"));
+    }
+
+    #[test]
+    fn modules_are_declared_once() {
+        for m in MODULES {
+            assert!(m.field(m.title).is_some(), "{} has its title field", m.code);
+            assert_eq!(def_of(m.module).map(|d| d.code), Some(m.code));
+            for keys in m.duplicate_keys {
+                for k in *keys {
+                    assert!(m.field(k).is_some(), "{}: duplicate key {k}", m.code);
+                }
+            }
+        }
+    }
+}

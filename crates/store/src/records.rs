@@ -1,0 +1,826 @@
+//! Generic storage for the engine's modules: one implementation of list, read, create, update
+//! (with optimistic versions), soft delete and restore, lock, transfer and change history,
+//! driven by each module's [`ModuleDef`]. Every read and write takes the caller's [`Grant`] and
+//! applies its data scope in SQL.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use guanxi_core::Grant;
+use guanxi_core::engine::{FieldDef, FieldKind, ModuleDef};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::audit::Actor;
+use crate::{Db, StoreError, Tx, now, on_db, on_tx};
+
+pub type Values = Map<String, Value>;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Record {
+    pub id: i64,
+    pub version: i32,
+    pub owner_id: Option<i64>,
+    pub owner_name: Option<String>,
+    pub department_id: Option<i64>,
+    pub locked: bool,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub created_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_by: Option<i64>,
+    pub updated_at: DateTime<Utc>,
+    /// The module's fields by code.
+    #[serde(flatten)]
+    pub values: Values,
+}
+
+impl Record {
+    pub fn title(&self, def: &ModuleDef) -> String {
+        self.values
+            .get(def.title)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("not found")]
+    NotFound,
+    /// Someone saved a newer version; here it is.
+    #[error("version conflict")]
+    Conflict(Box<Record>),
+    #[error("record is locked")]
+    Locked,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for RecordError {
+    fn from(e: sqlx::Error) -> Self {
+        RecordError::Store(e.into())
+    }
+}
+
+type Result<T, E = RecordError> = std::result::Result<T, E>;
+
+/// A typed value for a bind parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Bind {
+    Text(Option<String>),
+    Int(Option<i64>),
+    Bool(Option<bool>),
+    Date(Option<NaiveDate>),
+    Time(Option<DateTime<Utc>>),
+}
+
+/// Converts an API value to the column's type; `None` when the value does not fit the kind
+/// (callers validate first, so this is a last line of defence).
+pub fn to_bind(kind: FieldKind, v: &Value) -> Option<Bind> {
+    if v.is_null() {
+        return Some(match kind {
+            k if k.is_integer() => Bind::Int(None),
+            FieldKind::Checkbox => Bind::Bool(None),
+            FieldKind::Date => Bind::Date(None),
+            FieldKind::DateTime => Bind::Time(None),
+            _ => Bind::Text(None),
+        });
+    }
+    Some(match kind {
+        k if k.is_integer() => Bind::Int(Some(v.as_i64()?)),
+        FieldKind::Checkbox => Bind::Bool(Some(v.as_bool()?)),
+        FieldKind::Date => Bind::Date(Some(
+            NaiveDate::parse_from_str(v.as_str()?, "%Y-%m-%d").ok()?,
+        )),
+        FieldKind::DateTime => Bind::Time(Some(
+            DateTime::parse_from_rfc3339(v.as_str()?)
+                .ok()?
+                .with_timezone(&Utc),
+        )),
+        _ => Bind::Text(Some(v.as_str()?.to_owned())),
+    })
+}
+
+macro_rules! bind_all {
+    ($q:expr, $binds:expr) => {{
+        let mut q = $q;
+        for b in $binds {
+            q = match b {
+                Bind::Text(v) => q.bind(v.clone()),
+                Bind::Int(v) => q.bind(*v),
+                Bind::Bool(v) => q.bind(*v),
+                Bind::Date(v) => q.bind(*v),
+                Bind::Time(v) => q.bind(*v),
+            };
+        }
+        q
+    }};
+}
+
+/// Reads one row into a [`Record`]; compiled once per backend inside `on_db!`.
+macro_rules! decode {
+    ($def:expr, $row:expr) => {{
+        use sqlx::Row;
+        let r = $row;
+        let mut values = Values::new();
+        for (i, f) in $def.fields.iter().enumerate() {
+            let idx = COMMON_COLUMNS + i;
+            let v = match f.kind {
+                k if k.is_integer() => json!(r.try_get::<Option<i64>, _>(idx)?),
+                FieldKind::Checkbox => json!(r.try_get::<Option<bool>, _>(idx)?),
+                FieldKind::Date => json!(
+                    r.try_get::<Option<NaiveDate>, _>(idx)?
+                        .map(|d| d.format("%Y-%m-%d").to_string())
+                ),
+                FieldKind::DateTime => json!(
+                    r.try_get::<Option<DateTime<Utc>>, _>(idx)?
+                        .map(|d| d.to_rfc3339())
+                ),
+                _ => json!(r.try_get::<Option<String>, _>(idx)?),
+            };
+            values.insert(f.code.to_owned(), v);
+        }
+        Ok::<Record, sqlx::Error>(Record {
+            id: r.try_get(0)?,
+            version: r.try_get(1)?,
+            owner_id: r.try_get(2)?,
+            owner_name: r.try_get(3)?,
+            department_id: r.try_get(4)?,
+            locked: r.try_get(5)?,
+            deleted_at: r.try_get(6)?,
+            created_by: r.try_get(7)?,
+            created_at: r.try_get(8)?,
+            updated_by: r.try_get(9)?,
+            updated_at: r.try_get(10)?,
+            values,
+        })
+    }};
+}
+
+const COMMON_COLUMNS: usize = 11;
+
+fn select(def: &ModuleDef) -> String {
+    let fields: Vec<String> = def.fields.iter().map(|f| format!("t.{}", f.code)).collect();
+    format!(
+        "SELECT t.id, t.version, t.owner_id, u.display_name AS owner_name, t.department_id, t.locked, \
+         t.deleted_at, t.created_by, t.created_at, t.updated_by, t.updated_at, {} \
+         FROM {} t LEFT JOIN users u ON u.id = t.owner_id",
+        fields.join(", "),
+        def.table
+    )
+}
+
+fn scope(def: &ModuleDef, grant: &Grant) -> String {
+    assert_eq!(
+        grant.module(),
+        def.module,
+        "a grant for another module was passed to {}",
+        def.code
+    );
+    grant.sql_predicate("t.owner_id", "t.department_id")
+}
+
+/// Comparison operators of list filters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    Eq,
+    Ne,
+    Contains,
+    StartsWith,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+    Empty,
+    NotEmpty,
+}
+
+#[derive(Clone, Debug)]
+pub struct Condition {
+    pub field: &'static FieldDef,
+    pub op: Op,
+    pub value: Value,
+}
+
+/// Keyset position: the sort value and id of the last row of the previous page.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Cursor {
+    pub value: Value,
+    pub id: i64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ListQuery {
+    /// Quick search over the module's searchable fields.
+    pub q: Option<String>,
+    /// All must hold (AND).
+    pub conditions: Vec<Condition>,
+    /// A field to sort by (text-like or integer), `None` for newest first.
+    pub sort: Option<&'static FieldDef>,
+    pub descending: bool,
+    pub after: Option<Cursor>,
+    pub limit: i64,
+    /// The recycle bin: deleted records only.
+    pub deleted: bool,
+    /// Only records whose `field = id` (related lists).
+    pub related: Option<(&'static str, i64)>,
+}
+
+struct Sql {
+    text: String,
+    binds: Vec<Bind>,
+}
+
+impl Sql {
+    fn param(&mut self, b: Bind) -> String {
+        self.binds.push(b);
+        format!("${}", self.binds.len())
+    }
+}
+
+fn sort_expr(f: Option<&FieldDef>) -> String {
+    match f {
+        None => "t.id".into(),
+        Some(f) if f.kind.is_integer() => format!("COALESCE(t.{}, 0)", f.code),
+        Some(f) => format!("COALESCE(t.{}, '')", f.code),
+    }
+}
+
+fn cursor_bind(f: Option<&FieldDef>, v: &Value) -> Bind {
+    match f {
+        Some(f) if !f.kind.is_integer() => {
+            Bind::Text(Some(v.as_str().unwrap_or_default().to_owned()))
+        }
+        _ => Bind::Int(Some(v.as_i64().unwrap_or_default())),
+    }
+}
+
+/// Records in scope matching the query, one page.
+pub async fn list(db: &Db, def: &ModuleDef, grant: &Grant, q: &ListQuery) -> Result<Vec<Record>> {
+    let mut sql = Sql {
+        text: format!("{} WHERE {}", select(def), scope(def, grant)),
+        binds: vec![],
+    };
+    sql.text += if q.deleted {
+        " AND t.deleted_at IS NOT NULL"
+    } else {
+        " AND t.deleted_at IS NULL"
+    };
+    if let Some((field, id)) = q.related {
+        let p = sql.param(Bind::Int(Some(id)));
+        sql.text += &format!(" AND t.{field} = {p}");
+    }
+    if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let p = sql.param(Bind::Text(Some(format!("%{}%", text.to_lowercase()))));
+        let ors: Vec<String> = def
+            .fields
+            .iter()
+            .filter(|f| f.searchable)
+            .map(|f| format!("LOWER(t.{}) LIKE {p}", f.code))
+            .collect();
+        sql.text += &format!(" AND ({})", ors.join(" OR "));
+    }
+    for c in &q.conditions {
+        let col = format!("t.{}", c.field.code);
+        let cond = match c.op {
+            Op::Empty => format!("{col} IS NULL"),
+            Op::NotEmpty => format!("{col} IS NOT NULL"),
+            Op::Contains | Op::StartsWith => {
+                let s = c.value.as_str().unwrap_or_default().to_lowercase();
+                let pat = if c.op == Op::Contains {
+                    format!("%{s}%")
+                } else {
+                    format!("{s}%")
+                };
+                let p = sql.param(Bind::Text(Some(pat)));
+                format!("LOWER({col}) LIKE {p}")
+            }
+            op => {
+                let b = to_bind(c.field.kind, &c.value).unwrap_or(Bind::Text(None));
+                let p = sql.param(b);
+                let sym = match op {
+                    Op::Eq => "=",
+                    Op::Ne => "<>",
+                    Op::Gt => ">",
+                    Op::Gte => ">=",
+                    Op::Lt => "<",
+                    _ => "<=",
+                };
+                format!("{col} {sym} {p}")
+            }
+        };
+        sql.text += &format!(" AND {cond}");
+    }
+    let key = sort_expr(q.sort);
+    let desc = q.descending || q.sort.is_none();
+    if let Some(c) = &q.after {
+        let (cmp, v) = (if desc { "<" } else { ">" }, cursor_bind(q.sort, &c.value));
+        if q.sort.is_none() {
+            let p = sql.param(Bind::Int(Some(c.id)));
+            sql.text += &format!(" AND t.id {cmp} {p}");
+        } else {
+            let pv = sql.param(v);
+            let pi = sql.param(Bind::Int(Some(c.id)));
+            sql.text += &format!(" AND ({key} {cmp} {pv} OR ({key} = {pv} AND t.id {cmp} {pi}))");
+        }
+    }
+    let dir = if desc { "DESC" } else { "ASC" };
+    let limit = sql.param(Bind::Int(Some(q.limit)));
+    if q.sort.is_none() {
+        sql.text += &format!(" ORDER BY t.id {dir} LIMIT {limit}");
+    } else {
+        sql.text += &format!(" ORDER BY {key} {dir}, t.id {dir} LIMIT {limit}");
+    }
+    Ok(on_db!(db, read, |p| {
+        let rows = bind_all!(
+            sqlx::query(sqlx::AssertSqlSafe(sql.text.as_str())),
+            &sql.binds
+        )
+        .fetch_all(p)
+        .await?;
+        rows.iter()
+            .map(|r| decode!(def, r))
+            .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
+    })?)
+}
+
+/// The cursor after a record, for the next page of a list sorted by `sort`.
+pub fn cursor_of(r: &Record, sort: Option<&FieldDef>) -> Cursor {
+    let value = match sort {
+        None => json!(r.id),
+        Some(f) => match r.values.get(f.code) {
+            Some(Value::Null) | None if f.kind.is_integer() => json!(0),
+            Some(Value::Null) | None => json!(""),
+            Some(v) => v.clone(),
+        },
+    };
+    Cursor { value, id: r.id }
+}
+
+async fn fetch(db: &Db, def: &ModuleDef, grant: &Grant, id: i64, deleted: bool) -> Result<Record> {
+    let sql = format!(
+        "{} WHERE t.id = $1 AND {} AND t.deleted_at IS {}",
+        select(def),
+        scope(def, grant),
+        if deleted { "NOT NULL" } else { "NULL" }
+    );
+    let rec = on_db!(db, read, |p| {
+        match sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(id)
+            .fetch_optional(p)
+            .await?
+        {
+            Some(r) => decode!(def, &r).map(Some),
+            None => Ok(None),
+        }
+    })?;
+    rec.ok_or(RecordError::NotFound)
+}
+
+/// One live record in scope.
+pub async fn get(db: &Db, def: &ModuleDef, grant: &Grant, id: i64) -> Result<Record> {
+    fetch(db, def, grant, id, false).await
+}
+
+/// One deleted record in scope (in the recycle bin).
+pub async fn get_deleted(db: &Db, def: &ModuleDef, grant: &Grant, id: i64) -> Result<Record> {
+    fetch(db, def, grant, id, true).await
+}
+
+async fn tx_fetch(tx: &mut Tx, def: &ModuleDef, id: i64) -> Result<Option<Record>> {
+    let sql = format!("{} WHERE t.id = $1", select(def));
+    Ok(on_tx!(tx, |c| {
+        match sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(id)
+            .fetch_optional(&mut *c)
+            .await?
+        {
+            Some(r) => decode!(def, &r).map(Some),
+            None => Ok::<_, sqlx::Error>(None),
+        }
+    })?)
+}
+
+/// One history line: an event, and for field changes the field with its old and new value.
+struct Change<'a> {
+    event: &'a str,
+    field: Option<&'a str>,
+    old: Option<&'a Value>,
+    new: Option<&'a Value>,
+}
+
+impl<'a> Change<'a> {
+    fn event(event: &'a str) -> Change<'a> {
+        Change {
+            event,
+            field: None,
+            old: None,
+            new: None,
+        }
+    }
+
+    fn field(event: &'a str, field: &'a str, old: &'a Value, new: &'a Value) -> Change<'a> {
+        Change {
+            event,
+            field: Some(field),
+            old: Some(old),
+            new: Some(new),
+        }
+    }
+}
+
+async fn history(
+    tx: &mut Tx,
+    def: &ModuleDef,
+    id: i64,
+    version: i32,
+    actor: &Actor,
+    change: Change<'_>,
+) -> Result<()> {
+    let Change {
+        event,
+        field,
+        old,
+        new,
+    } = change;
+    let t = now();
+    let text = |v: Option<&Value>| v.filter(|v| !v.is_null()).map(Value::to_string);
+    on_tx!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO record_history (module, record_id, version, at, user_id, username, event, field, \
+             old_value, new_value) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(def.code)
+        .bind(id)
+        .bind(version)
+        .bind(t)
+        .bind(actor.user_id)
+        .bind(actor.username.as_deref())
+        .bind(event)
+        .bind(field)
+        .bind(text(old))
+        .bind(text(new))
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// The department of a user (a record's department is its owner's).
+pub async fn department_of(tx: &mut Tx, user_id: i64) -> Result<Option<i64>> {
+    let d: Option<Option<i64>> = on_tx!(tx, |c| {
+        sqlx::query_scalar("SELECT department_id FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&mut *c)
+            .await
+    })?;
+    d.ok_or(RecordError::NotFound)
+}
+
+/// Creates a record owned by `owner_id`. Values are already validated.
+pub async fn insert(
+    tx: &mut Tx,
+    def: &ModuleDef,
+    grant: &Grant,
+    owner_id: Option<i64>,
+    values: &Values,
+    actor: &Actor,
+) -> Result<Record> {
+    let _ = scope(def, grant);
+    let department_id = match owner_id {
+        Some(o) => department_of(tx, o).await?,
+        None => None,
+    };
+    let t = now();
+    let mut cols = vec![
+        "owner_id",
+        "department_id",
+        "created_by",
+        "created_at",
+        "updated_by",
+        "updated_at",
+    ];
+    let mut binds = vec![
+        Bind::Int(owner_id),
+        Bind::Int(department_id),
+        Bind::Int(actor.user_id),
+        Bind::Time(Some(t)),
+        Bind::Int(actor.user_id),
+        Bind::Time(Some(t)),
+    ];
+    for f in def.fields {
+        if let Some(v) = values.get(f.code) {
+            cols.push(f.code);
+            binds.push(to_bind(f.kind, v).ok_or(RecordError::NotFound)?);
+        }
+    }
+    let params: Vec<String> = (1..=binds.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "INSERT INTO {} ({}) VALUES ({}) RETURNING id",
+        def.table,
+        cols.join(", "),
+        params.join(", ")
+    );
+    let id: i64 = on_tx!(tx, |c| {
+        bind_all!(
+            sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str())),
+            &binds
+        )
+        .fetch_one(&mut *c)
+        .await
+    })?;
+    history(tx, def, id, 1, actor, Change::event("create")).await?;
+    tx_fetch(tx, def, id).await?.ok_or(RecordError::NotFound)
+}
+
+/// Loads a record for a write and checks scope, deletion, lock and version.
+async fn for_write(
+    tx: &mut Tx,
+    def: &ModuleDef,
+    grant: &Grant,
+    id: i64,
+    version: Option<i32>,
+) -> Result<Record> {
+    let rec = tx_fetch(tx, def, id).await?.ok_or(RecordError::NotFound)?;
+    if rec.deleted_at.is_some() || !grant.covers(rec.owner_id, rec.department_id) {
+        return Err(RecordError::NotFound);
+    }
+    if let Some(v) = version
+        && v != rec.version
+    {
+        return Err(RecordError::Conflict(Box::new(rec)));
+    }
+    Ok(rec)
+}
+
+/// Applies changed fields at the given version; refuses a locked record or a stale version.
+/// Returns the record after the change and the fields that really changed.
+pub async fn update(
+    tx: &mut Tx,
+    def: &ModuleDef,
+    grant: &Grant,
+    id: i64,
+    version: i32,
+    changes: &Values,
+    actor: &Actor,
+) -> Result<(Record, Vec<String>)> {
+    let before = for_write(tx, def, grant, id, Some(version)).await?;
+    if before.locked {
+        return Err(RecordError::Locked);
+    }
+    let mut sets = vec![];
+    let mut binds = vec![];
+    let mut changed = vec![];
+    for f in def.fields {
+        let Some(new) = changes.get(f.code) else {
+            continue;
+        };
+        let old = before.values.get(f.code).cloned().unwrap_or(Value::Null);
+        if *new == old {
+            continue;
+        }
+        binds.push(to_bind(f.kind, new).ok_or(RecordError::NotFound)?);
+        sets.push(format!("{} = ${}", f.code, binds.len()));
+        changed.push((f.code, old, new.clone()));
+    }
+    if changed.is_empty() {
+        return Ok((before, vec![]));
+    }
+    let new_version = before.version + 1;
+    binds.push(Bind::Int(actor.user_id));
+    sets.push(format!("updated_by = ${}", binds.len()));
+    binds.push(Bind::Time(Some(now())));
+    sets.push(format!("updated_at = ${}", binds.len()));
+    binds.push(Bind::Int(Some(id)));
+    let pid = binds.len();
+    binds.push(Bind::Int(Some(i64::from(version))));
+    let pver = binds.len();
+    let sql = format!(
+        "UPDATE {} SET {}, version = version + 1 WHERE id = ${pid} AND version = ${pver}",
+        def.table,
+        sets.join(", ")
+    );
+    let n = on_tx!(tx, |c| bind_all!(
+        sqlx::query(sqlx::AssertSqlSafe(sql.as_str())),
+        &binds
+    )
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if n == 0 {
+        let current = tx_fetch(tx, def, id).await?.ok_or(RecordError::NotFound)?;
+        return Err(RecordError::Conflict(Box::new(current)));
+    }
+    for (field, old, new) in &changed {
+        history(
+            tx,
+            def,
+            id,
+            new_version,
+            actor,
+            Change::field("update", field, old, new),
+        )
+        .await?;
+    }
+    let after = tx_fetch(tx, def, id).await?.ok_or(RecordError::NotFound)?;
+    Ok((
+        after,
+        changed.into_iter().map(|(f, _, _)| f.to_owned()).collect(),
+    ))
+}
+
+async fn set_flag(tx: &mut Tx, def: &ModuleDef, id: i64, set: &str, actor: &Actor) -> Result<()> {
+    let sql = format!(
+        "UPDATE {} SET {set}, version = version + 1, updated_by = $1, updated_at = $2 WHERE id = $3",
+        def.table
+    );
+    on_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(actor.user_id)
+        .bind(now())
+        .bind(id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Moves a record to the recycle bin. Locked records must be unlocked first.
+pub async fn delete(
+    tx: &mut Tx,
+    def: &ModuleDef,
+    grant: &Grant,
+    id: i64,
+    actor: &Actor,
+) -> Result<Record> {
+    let rec = for_write(tx, def, grant, id, None).await?;
+    if rec.locked {
+        return Err(RecordError::Locked);
+    }
+    let t = now();
+    let stmt = format!(
+        "UPDATE {} SET deleted_at = $1, version = version + 1, updated_by = $2, updated_at = $1 WHERE id = $3",
+        def.table
+    );
+    on_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(stmt.as_str()))
+        .bind(t)
+        .bind(actor.user_id)
+        .bind(id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    history(tx, def, id, rec.version + 1, actor, Change::event("delete")).await?;
+    Ok(rec)
+}
+
+/// Takes a record out of the recycle bin.
+pub async fn restore(
+    tx: &mut Tx,
+    def: &ModuleDef,
+    grant: &Grant,
+    id: i64,
+    actor: &Actor,
+) -> Result<Record> {
+    let rec = tx_fetch(tx, def, id).await?.ok_or(RecordError::NotFound)?;
+    if rec.deleted_at.is_none() || !grant.covers(rec.owner_id, rec.department_id) {
+        return Err(RecordError::NotFound);
+    }
+    set_flag(tx, def, id, "deleted_at = NULL", actor).await?;
+    history(
+        tx,
+        def,
+        id,
+        rec.version + 1,
+        actor,
+        Change::event("restore"),
+    )
+    .await?;
+    tx_fetch(tx, def, id).await?.ok_or(RecordError::NotFound)
+}
+
+/// Locks or unlocks a record (a locked record refuses every edit until unlocked).
+pub async fn set_locked(
+    tx: &mut Tx,
+    def: &ModuleDef,
+    grant: &Grant,
+    id: i64,
+    locked: bool,
+    actor: &Actor,
+) -> Result<Record> {
+    let rec = for_write(tx, def, grant, id, None).await?;
+    if rec.locked != locked {
+        set_flag(
+            tx,
+            def,
+            id,
+            if locked {
+                "locked = TRUE"
+            } else {
+                "locked = FALSE"
+            },
+            actor,
+        )
+        .await?;
+        history(
+            tx,
+            def,
+            id,
+            rec.version + 1,
+            actor,
+            Change::event(if locked { "lock" } else { "unlock" }),
+        )
+        .await?;
+    }
+    tx_fetch(tx, def, id).await?.ok_or(RecordError::NotFound)
+}
+
+/// Gives a record to another owner (and so to that owner's department).
+pub async fn transfer(
+    tx: &mut Tx,
+    def: &ModuleDef,
+    grant: &Grant,
+    id: i64,
+    owner_id: i64,
+    actor: &Actor,
+) -> Result<Record> {
+    let rec = for_write(tx, def, grant, id, None).await?;
+    if rec.locked {
+        return Err(RecordError::Locked);
+    }
+    let department_id = department_of(tx, owner_id).await?;
+    let sql = format!(
+        "UPDATE {} SET owner_id = $1, department_id = $2, version = version + 1, updated_by = $3, updated_at = $4 WHERE id = $5",
+        def.table
+    );
+    on_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(owner_id)
+        .bind(department_id)
+        .bind(actor.user_id)
+        .bind(now())
+        .bind(id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    history(
+        tx,
+        def,
+        id,
+        rec.version + 1,
+        actor,
+        Change::field(
+            "transfer",
+            "owner_id",
+            &json!(rec.owner_id),
+            &json!(owner_id),
+        ),
+    )
+    .await?;
+    tx_fetch(tx, def, id).await?.ok_or(RecordError::NotFound)
+}
+
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct HistoryEntry {
+    pub id: i64,
+    pub record_id: i64,
+    pub version: i32,
+    pub at: DateTime<Utc>,
+    pub user_id: Option<i64>,
+    pub username: Option<String>,
+    /// create, update, delete, restore, lock, unlock, transfer.
+    pub event: String,
+    pub field: Option<String>,
+    /// JSON text of the value before.
+    pub old_value: Option<String>,
+    /// JSON text of the value after.
+    pub new_value: Option<String>,
+}
+
+/// The change history of one record, newest first. The caller has checked the record is in scope.
+pub async fn history_of(db: &Db, def: &ModuleDef, id: i64) -> Result<Vec<HistoryEntry>> {
+    Ok(on_db!(db, read, |p| {
+        sqlx::query_as(
+            "SELECT id, record_id, version, at, user_id, username, event, field, old_value, new_value \
+             FROM record_history WHERE module = $1 AND record_id = $2 ORDER BY id DESC",
+        )
+        .bind(def.code)
+        .bind(id)
+        .fetch_all(p)
+        .await
+    })?)
+}
+
+/// One history entry of a record.
+pub async fn history_entry(db: &Db, def: &ModuleDef, id: i64, entry: i64) -> Result<HistoryEntry> {
+    let e: Option<HistoryEntry> = on_db!(db, read, |p| {
+        sqlx::query_as(
+            "SELECT id, record_id, version, at, user_id, username, event, field, old_value, new_value \
+             FROM record_history WHERE module = $1 AND record_id = $2 AND id = $3",
+        )
+        .bind(def.code)
+        .bind(id)
+        .bind(entry)
+        .fetch_optional(p)
+        .await
+    })?;
+    e.ok_or(RecordError::NotFound)
+}

@@ -1,0 +1,309 @@
+//! The engine's JSON API, the same routes for every module (`/api/v1/customers`,
+//! `/api/v1/contacts`, ...). Lists filter with `f.<field>.<op>=value` (ops: eq, ne, contains,
+//! starts_with, gt, gte, lt, lte, empty, not_empty), search with `q`, sort with
+//! `sort=<field>&order=asc|desc`, and page with the opaque `cursor` from `next_cursor`.
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use base64::Engine;
+use guanxi_core::engine::ModuleDef;
+use guanxi_store::records::{Condition, Cursor, HistoryEntry, ListQuery, Op, Record, Values};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::Json;
+use crate::auth::Auth;
+use crate::error::{AppError, AppResult};
+use crate::services::records::{self as svc, module};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/{module}", get(list).post(create))
+        .route("/api/v1/{module}/recycle-bin", get(recycle_bin))
+        .route(
+            "/api/v1/{module}/{id}",
+            get(read).patch(update).delete(delete),
+        )
+        .route("/api/v1/{module}/{id}/restore", post(restore))
+        .route("/api/v1/{module}/{id}/lock", post(lock))
+        .route("/api/v1/{module}/{id}/unlock", post(unlock))
+        .route("/api/v1/{module}/{id}/transfer", post(transfer))
+        .route("/api/v1/{module}/{id}/history", get(history))
+        .route(
+            "/api/v1/{module}/{id}/history/{entry}/restore",
+            post(restore_value),
+        )
+        .route("/api/v1/{module}/{id}/related/{other}", get(related))
+}
+
+#[derive(Serialize)]
+pub struct Page {
+    pub items: Vec<Record>,
+    pub next_cursor: Option<String>,
+}
+
+fn encode_cursor(c: &Cursor) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(c).unwrap_or_default())
+}
+
+fn decode_cursor(s: &str) -> AppResult<Cursor> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or(AppError::BadRequest("error-cursor"))
+}
+
+/// Reads list parameters from the query string pairs (shared with the HTML list).
+pub fn list_query(def: &ModuleDef, pairs: &[(String, String)]) -> AppResult<ListQuery> {
+    let mut q = ListQuery {
+        limit: 50,
+        ..ListQuery::default()
+    };
+    for (k, v) in pairs {
+        match k.as_str() {
+            "q" => q.q = Some(v.clone()).filter(|s| !s.trim().is_empty()),
+            "limit" => {
+                q.limit = v
+                    .parse::<i64>()
+                    .map_err(|_| AppError::BadRequest("error-limit"))?
+                    .clamp(1, 500)
+            }
+            "cursor" if !v.is_empty() => q.after = Some(decode_cursor(v)?),
+            "sort" if !v.is_empty() => {
+                let f = def.field(v).filter(|f| {
+                    !matches!(
+                        f.kind,
+                        guanxi_core::engine::FieldKind::Date
+                            | guanxi_core::engine::FieldKind::DateTime
+                    )
+                });
+                q.sort = Some(f.ok_or(AppError::BadRequest("error-sort"))?);
+            }
+            "order" => q.descending = v == "desc",
+            key if key.starts_with("f.") => {
+                let mut parts = key[2..].splitn(2, '.');
+                let (field, op) = (parts.next().unwrap_or(""), parts.next().unwrap_or("eq"));
+                let field = def
+                    .field(field)
+                    .ok_or(AppError::BadRequest("error-filter"))?;
+                let op: Op = serde_json::from_value(json!(op))
+                    .map_err(|_| AppError::BadRequest("error-filter"))?;
+                if v.is_empty() && !matches!(op, Op::Empty | Op::NotEmpty) {
+                    continue;
+                }
+                let value = if field.kind.is_integer() {
+                    json!(
+                        v.parse::<i64>()
+                            .map_err(|_| AppError::BadRequest("error-filter"))?
+                    )
+                } else if field.kind == guanxi_core::engine::FieldKind::Checkbox {
+                    json!(v == "true")
+                } else {
+                    json!(v)
+                };
+                q.conditions.push(Condition { field, op, value });
+            }
+            _ => {}
+        }
+    }
+    Ok(q)
+}
+
+pub fn page(items: Vec<Record>, q: &ListQuery) -> Page {
+    let next_cursor = (items.len() as i64 == q.limit)
+        .then(|| {
+            items
+                .last()
+                .map(|r| encode_cursor(&guanxi_store::records::cursor_of(r, q.sort)))
+        })
+        .flatten();
+    Page { items, next_cursor }
+}
+
+async fn list(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(m): Path<String>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> AppResult<axum::Json<Page>> {
+    let def = module(&m)?;
+    let q = list_query(def, &pairs)?;
+    let items = svc::list(&s, &auth, def, &q).await?;
+    Ok(axum::Json(page(items, &q)))
+}
+
+async fn recycle_bin(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(m): Path<String>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> AppResult<axum::Json<Page>> {
+    let def = module(&m)?;
+    let mut q = list_query(def, &pairs)?;
+    q.deleted = true;
+    let items = svc::list(&s, &auth, def, &q).await?;
+    Ok(axum::Json(page(items, &q)))
+}
+
+fn object(v: Value) -> AppResult<Values> {
+    match v {
+        Value::Object(m) => Ok(m),
+        _ => Err(AppError::BadRequest("error-json-body")),
+    }
+}
+
+fn id(s: &str) -> AppResult<i64> {
+    s.parse().map_err(|_| AppError::NotFound)
+}
+
+async fn create(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(m): Path<String>,
+    Json(body): Json<Value>,
+) -> AppResult<(StatusCode, axum::Json<Record>)> {
+    let def = module(&m)?;
+    let mut values = object(body)?;
+    let owner = match values.remove("owner_id") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(v.as_i64().ok_or(AppError::Validation(vec![
+            guanxi_core::validate::FieldError::new("owner_id", "error-integer"),
+        ]))?),
+    };
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(svc::create(&s, &auth, def, &values, owner).await?),
+    ))
+}
+
+async fn read(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((m, i)): Path<(String, String)>,
+) -> AppResult<axum::Json<Record>> {
+    let def = module(&m)?;
+    Ok(axum::Json(svc::get(&s, &auth, def, id(&i)?).await?))
+}
+
+async fn update(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((m, i)): Path<(String, String)>,
+    Json(body): Json<Value>,
+) -> AppResult<axum::Json<Record>> {
+    let def = module(&m)?;
+    let mut values = object(body)?;
+    let version = values
+        .remove("version")
+        .and_then(|v| v.as_i64())
+        .ok_or(AppError::Validation(vec![
+            guanxi_core::validate::FieldError::new("version", "error-version-required"),
+        ]))?;
+    Ok(axum::Json(
+        svc::update(&s, &auth, def, id(&i)?, version as i32, &values).await?,
+    ))
+}
+
+async fn delete(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((m, i)): Path<(String, String)>,
+) -> AppResult<StatusCode> {
+    let def = module(&m)?;
+    svc::delete(&s, &auth, def, id(&i)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn restore(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((m, i)): Path<(String, String)>,
+) -> AppResult<axum::Json<Record>> {
+    let def = module(&m)?;
+    Ok(axum::Json(svc::restore(&s, &auth, def, id(&i)?).await?))
+}
+
+async fn lock(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((m, i)): Path<(String, String)>,
+) -> AppResult<axum::Json<Record>> {
+    let def = module(&m)?;
+    Ok(axum::Json(
+        svc::set_locked(&s, &auth, def, id(&i)?, true).await?,
+    ))
+}
+
+async fn unlock(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((m, i)): Path<(String, String)>,
+) -> AppResult<axum::Json<Record>> {
+    let def = module(&m)?;
+    Ok(axum::Json(
+        svc::set_locked(&s, &auth, def, id(&i)?, false).await?,
+    ))
+}
+
+#[derive(serde::Deserialize)]
+struct TransferBody {
+    owner_id: i64,
+}
+
+async fn transfer(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((m, i)): Path<(String, String)>,
+    Json(b): Json<TransferBody>,
+) -> AppResult<axum::Json<Record>> {
+    let def = module(&m)?;
+    Ok(axum::Json(
+        svc::transfer(&s, &auth, def, id(&i)?, b.owner_id).await?,
+    ))
+}
+
+async fn history(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((m, i)): Path<(String, String)>,
+) -> AppResult<axum::Json<Vec<HistoryEntry>>> {
+    let def = module(&m)?;
+    Ok(axum::Json(svc::history(&s, &auth, def, id(&i)?).await?))
+}
+
+async fn restore_value(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((m, i, e)): Path<(String, String, String)>,
+) -> AppResult<axum::Json<Record>> {
+    let def = module(&m)?;
+    Ok(axum::Json(
+        svc::restore_value(&s, &auth, def, id(&i)?, id(&e)?).await?,
+    ))
+}
+
+async fn related(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((m, i, other)): Path<(String, String, String)>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> AppResult<axum::Json<Page>> {
+    let def = module(&m)?;
+    let rid = id(&i)?;
+    svc::get(&s, &auth, def, rid).await?;
+    let rel = def
+        .related
+        .iter()
+        .find(|r| guanxi_core::engine::def_of(r.module).is_some_and(|d| d.code == other))
+        .ok_or(AppError::NotFound)?;
+    let odef = guanxi_core::engine::def_of(rel.module).ok_or(AppError::NotFound)?;
+    let mut q = list_query(odef, &pairs)?;
+    q.related = Some((rel.via, rid));
+    let items = svc::list(&s, &auth, odef, &q).await?;
+    Ok(axum::Json(page(items, &q)))
+}

@@ -1,0 +1,459 @@
+//! Use cases of the record engine, the same for every module: validate input against the
+//! module's field definitions, authorize through the policy, write with history and audit.
+
+use guanxi_core::engine::{self, FieldDef, FieldKind, ModuleDef};
+use guanxi_core::validate::{self, FieldError};
+use guanxi_core::{Action, Module};
+use guanxi_store::audit::{self, Event};
+use guanxi_store::records::{self, HistoryEntry, ListQuery, Record, RecordError, Values};
+use serde_json::{Value, json};
+
+use crate::auth::Auth;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+impl From<RecordError> for AppError {
+    fn from(e: RecordError) -> Self {
+        match e {
+            RecordError::NotFound => AppError::NotFound,
+            RecordError::Locked => AppError::conflict("error-record-locked"),
+            RecordError::Conflict(current) => AppError::VersionConflict(Box::new(
+                serde_json::to_value(*current).unwrap_or_default(),
+            )),
+            RecordError::Store(s) => s.into(),
+        }
+    }
+}
+
+/// The module for a URL segment; unknown modules are 404.
+pub fn module(code: &str) -> AppResult<&'static ModuleDef> {
+    engine::module_def(code).ok_or(AppError::NotFound)
+}
+
+/// Checks one value against its field; returns the value to store.
+async fn check_value(state: &AppState, f: &FieldDef, v: &Value) -> Result<Value, FieldError> {
+    let text = |v: &Value| -> Result<String, FieldError> {
+        match v {
+            Value::String(s) => Ok(s.clone()),
+            Value::Number(n) => Ok(n.to_string()),
+            _ => Err(FieldError::new(f.code, "error-type")),
+        }
+    };
+    let empty = v.is_null() || v.as_str().is_some_and(|s| s.trim().is_empty());
+    if empty {
+        return if f.required {
+            Err(FieldError::new(f.code, "error-required"))
+        } else {
+            Ok(Value::Null)
+        };
+    }
+    Ok(match f.kind {
+        FieldKind::Text | FieldKind::LongText => json!(
+            validate::required_text(f.code, &text(v)?, f.max_len).or_else(|e| {
+                // Long texts may hold line breaks.
+                if f.kind == FieldKind::LongText && e.message == "error-control-chars" {
+                    let s = text(v)?;
+                    if s.chars().count() > f.max_len {
+                        Err(FieldError::new(f.code, "error-too-long").with_arg("max", f.max_len))
+                    } else {
+                        Ok(s.trim().to_owned())
+                    }
+                } else {
+                    Err(e)
+                }
+            })?
+        ),
+        FieldKind::Phone => {
+            let n = validate::normalize_phone(&text(v)?);
+            if n.len() < 5
+                || n.len() > 20
+                || !n
+                    .trim_start_matches('+')
+                    .chars()
+                    .all(|c| c.is_ascii_digit())
+            {
+                return Err(FieldError::new(f.code, "error-phone"));
+            }
+            json!(n)
+        }
+        FieldKind::Email => json!(validate::email(f.code, &text(v)?)?),
+        FieldKind::Url => {
+            let s = text(v)?.trim().to_owned();
+            let s = if s.contains("://") {
+                s
+            } else {
+                format!("https://{s}")
+            };
+            if !(s.starts_with("http://") || s.starts_with("https://"))
+                || s.contains(char::is_whitespace)
+                || s.len() > f.max_len
+            {
+                return Err(FieldError::new(f.code, "error-url"));
+            }
+            json!(s)
+        }
+        FieldKind::CreditCode => {
+            let s = text(v)?.trim().to_ascii_uppercase();
+            if !engine::valid_credit_code(&s) {
+                return Err(FieldError::new(f.code, "error-credit-code"));
+            }
+            json!(s)
+        }
+        FieldKind::Select => {
+            let code = text(v)?;
+            let dict = f.dictionary.unwrap_or_default();
+            let items = guanxi_store::dictionary::list(&state.db, dict)
+                .await
+                .map_err(|_| FieldError::new(f.code, "error-option"))?;
+            // Accept the code or a label in either language (imports and scripts use labels).
+            let item = items
+                .iter()
+                .find(|i| {
+                    i.code == code || i.label_zh == code || i.label_en.eq_ignore_ascii_case(&code)
+                })
+                .filter(|i| i.active)
+                .ok_or_else(|| FieldError::new(f.code, "error-option"))?;
+            json!(item.code)
+        }
+        FieldKind::Checkbox => match v {
+            Value::Bool(b) => json!(b),
+            Value::String(s) if ["true", "on", "1", "是"].contains(&s.as_str()) => json!(true),
+            Value::String(s) if ["false", "off", "0", "否"].contains(&s.as_str()) => json!(false),
+            _ => return Err(FieldError::new(f.code, "error-type")),
+        },
+        FieldKind::Date => {
+            let s = text(v)?;
+            let d = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+                .map_err(|_| FieldError::new(f.code, "error-date"))?;
+            json!(d.format("%Y-%m-%d").to_string())
+        }
+        FieldKind::DateTime => {
+            let s = text(v)?;
+            let d = chrono::DateTime::parse_from_rfc3339(s.trim())
+                .map_err(|_| FieldError::new(f.code, "error-date"))?;
+            json!(d.with_timezone(&chrono::Utc).to_rfc3339())
+        }
+        FieldKind::Integer
+        | FieldKind::Money
+        | FieldKind::User
+        | FieldKind::Department
+        | FieldKind::Relation(_) => {
+            let n = match v {
+                Value::Number(n) => n.as_i64(),
+                Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            }
+            .ok_or_else(|| FieldError::new(f.code, "error-integer"))?;
+            json!(n)
+        }
+    })
+}
+
+/// Validates an input object: unknown and read-only fields are refused; on create every
+/// required field must be present.
+pub async fn check(
+    state: &AppState,
+    auth: &Auth,
+    def: &ModuleDef,
+    input: &Values,
+    create: bool,
+) -> AppResult<Values> {
+    let mut errors = vec![];
+    let mut out = Values::new();
+    for (k, v) in input {
+        match def.field(k) {
+            Some(f) if !f.read_only => match check_value(state, f, v).await {
+                Ok(v) => {
+                    out.insert(k.clone(), v);
+                }
+                Err(e) => errors.push(e),
+            },
+            _ => errors.push(FieldError::new(k, "error-unknown-field")),
+        }
+    }
+    if create {
+        for f in def
+            .fields
+            .iter()
+            .filter(|f| f.required && !input.contains_key(f.code))
+        {
+            errors.push(FieldError::new(f.code, "error-required"));
+        }
+    }
+    // Relations must point at a live record the caller may see.
+    for f in def.fields {
+        if let (FieldKind::Relation(target), Some(Value::Number(n))) = (f.kind, out.get(f.code)) {
+            let ok = match (engine::def_of(target), n.as_i64()) {
+                (Some(tdef), Some(id)) => match auth.principal.authorize(target, Action::View) {
+                    Ok(g) => records::get(&state.db, tdef, &g, id).await.is_ok(),
+                    Err(_) => false,
+                },
+                _ => false,
+            };
+            if !ok {
+                errors.push(FieldError::new(f.code, "error-relation"));
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(AppError::Validation(errors))
+    }
+}
+
+fn event(def: &ModuleDef, action: &'static str, rec: &Record, summary: String) -> Event {
+    Event::new(action, summary)
+        .module(def.module)
+        .target(rec.id, rec.title(def))
+}
+
+pub async fn list(
+    state: &AppState,
+    auth: &Auth,
+    def: &ModuleDef,
+    q: &ListQuery,
+) -> AppResult<Vec<Record>> {
+    let g = auth.principal.authorize(def.module, Action::View)?;
+    Ok(records::list(&state.db, def, &g, q).await?)
+}
+
+pub async fn get(state: &AppState, auth: &Auth, def: &ModuleDef, id: i64) -> AppResult<Record> {
+    let g = auth.principal.authorize(def.module, Action::View)?;
+    Ok(records::get(&state.db, def, &g, id).await?)
+}
+
+/// Creates a record; the owner is the caller unless `owner_id` names someone else (which needs
+/// the assign permission).
+pub async fn create(
+    state: &AppState,
+    auth: &Auth,
+    def: &ModuleDef,
+    input: &Values,
+    owner_id: Option<i64>,
+) -> AppResult<Record> {
+    let g = auth.principal.authorize(def.module, Action::Create)?;
+    let mut values = check(state, auth, def, input, true).await?;
+    derive(def, &mut values);
+    let owner = match owner_id {
+        Some(o) if o != auth.principal.user_id => {
+            auth.principal.authorize(def.module, Action::Assign)?;
+            o
+        }
+        _ => auth.principal.user_id,
+    };
+    let mut tx = state.db.begin().await?;
+    let rec = records::insert(&mut tx, def, &g, Some(owner), &values, &auth.actor)
+        .await
+        .map_err(|e| match e {
+            RecordError::NotFound => {
+                AppError::Validation(vec![FieldError::new("owner_id", "error-user-missing")])
+            }
+            other => other.into(),
+        })?;
+    audit::record(
+        &mut tx,
+        &auth.actor,
+        event(
+            def,
+            "record.create",
+            &rec,
+            format!("created {} {}", def.code, rec.title(def)),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(rec)
+}
+
+/// Values the system keeps in step with others (the pinyin of a customer's name).
+fn derive(def: &ModuleDef, values: &mut Values) {
+    if def.module == Module::Customers
+        && let Some(Value::String(name)) = values.get("name")
+    {
+        let p = crate::pinyin::initials(name);
+        values.insert("pinyin".into(), json!(p));
+    }
+}
+
+pub async fn update(
+    state: &AppState,
+    auth: &Auth,
+    def: &ModuleDef,
+    id: i64,
+    version: i32,
+    input: &Values,
+) -> AppResult<Record> {
+    let g = auth.principal.authorize(def.module, Action::Edit)?;
+    let mut values = check(state, auth, def, input, false).await?;
+    derive(def, &mut values);
+    let mut tx = state.db.begin().await?;
+    let (rec, changed) =
+        records::update(&mut tx, def, &g, id, version, &values, &auth.actor).await?;
+    if !changed.is_empty() {
+        audit::record(
+            &mut tx,
+            &auth.actor,
+            event(
+                def,
+                "record.update",
+                &rec,
+                format!(
+                    "changed {} of {} {}",
+                    changed.join(", "),
+                    def.code,
+                    rec.title(def)
+                ),
+            ),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(rec)
+}
+
+pub async fn delete(state: &AppState, auth: &Auth, def: &ModuleDef, id: i64) -> AppResult<Record> {
+    let g = auth.principal.authorize(def.module, Action::Delete)?;
+    let mut tx = state.db.begin().await?;
+    let rec = records::delete(&mut tx, def, &g, id, &auth.actor).await?;
+    audit::record(
+        &mut tx,
+        &auth.actor,
+        event(
+            def,
+            "record.delete",
+            &rec,
+            format!("moved {} {} to the recycle bin", def.code, rec.title(def)),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(rec)
+}
+
+pub async fn restore(state: &AppState, auth: &Auth, def: &ModuleDef, id: i64) -> AppResult<Record> {
+    let g = auth.principal.authorize(def.module, Action::Delete)?;
+    let mut tx = state.db.begin().await?;
+    let rec = records::restore(&mut tx, def, &g, id, &auth.actor).await?;
+    audit::record(
+        &mut tx,
+        &auth.actor,
+        event(
+            def,
+            "record.restore",
+            &rec,
+            format!(
+                "restored {} {} from the recycle bin",
+                def.code,
+                rec.title(def)
+            ),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(rec)
+}
+
+pub async fn set_locked(
+    state: &AppState,
+    auth: &Auth,
+    def: &ModuleDef,
+    id: i64,
+    locked: bool,
+) -> AppResult<Record> {
+    let g = auth.principal.authorize(def.module, Action::Edit)?;
+    let mut tx = state.db.begin().await?;
+    let rec = records::set_locked(&mut tx, def, &g, id, locked, &auth.actor).await?;
+    let (action, verb) = if locked {
+        ("record.lock", "locked")
+    } else {
+        ("record.unlock", "unlocked")
+    };
+    audit::record(
+        &mut tx,
+        &auth.actor,
+        event(
+            def,
+            action,
+            &rec,
+            format!("{verb} {} {}", def.code, rec.title(def)),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(rec)
+}
+
+pub async fn transfer(
+    state: &AppState,
+    auth: &Auth,
+    def: &ModuleDef,
+    id: i64,
+    owner_id: i64,
+) -> AppResult<Record> {
+    let g = auth.principal.authorize(def.module, Action::Assign)?;
+    let new_owner = guanxi_store::users::credentials_by_id(&state.db, owner_id).await;
+    if !new_owner.is_ok_and(|u| u.is_active) {
+        return Err(AppError::Validation(vec![FieldError::new(
+            "owner_id",
+            "error-user-missing",
+        )]));
+    }
+    let mut tx = state.db.begin().await?;
+    let rec = records::transfer(&mut tx, def, &g, id, owner_id, &auth.actor).await?;
+    audit::record(
+        &mut tx,
+        &auth.actor,
+        event(
+            def,
+            "record.transfer",
+            &rec,
+            format!(
+                "transferred {} {} to user {owner_id}",
+                def.code,
+                rec.title(def)
+            ),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(rec)
+}
+
+pub async fn history(
+    state: &AppState,
+    auth: &Auth,
+    def: &ModuleDef,
+    id: i64,
+) -> AppResult<Vec<HistoryEntry>> {
+    get(state, auth, def, id).await?;
+    Ok(records::history_of(&state.db, def, id).await?)
+}
+
+/// Puts back the value a field had before the chosen history entry.
+pub async fn restore_value(
+    state: &AppState,
+    auth: &Auth,
+    def: &ModuleDef,
+    id: i64,
+    entry: i64,
+) -> AppResult<Record> {
+    let rec = get(state, auth, def, id).await?;
+    let e = records::history_entry(&state.db, def, id, entry).await?;
+    let Some(field) = e
+        .field
+        .as_deref()
+        .and_then(|f| def.field(f))
+        .filter(|f| !f.read_only)
+    else {
+        return Err(AppError::conflict("error-history-not-restorable"));
+    };
+    let old: Value = e
+        .old_value
+        .as_deref()
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or(Value::Null);
+    let mut input = Values::new();
+    input.insert(field.code.to_owned(), old);
+    update(state, auth, def, id, rec.version, &input).await
+}
