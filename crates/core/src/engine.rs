@@ -64,6 +64,8 @@ pub struct FieldDef {
     pub dictionary: Option<&'static str>,
     /// Set by the system, never by a form (owner's department, last follow-up...).
     pub read_only: bool,
+    /// Kept for search only, never shown (the pinyin of a name).
+    pub hidden: bool,
 }
 
 impl FieldDef {
@@ -77,6 +79,7 @@ impl FieldDef {
             list: false,
             dictionary: None,
             read_only: false,
+            hidden: false,
         }
     }
     const fn required(mut self) -> FieldDef {
@@ -100,6 +103,11 @@ impl FieldDef {
         self
     }
     const fn read_only(mut self) -> FieldDef {
+        self.read_only = true;
+        self
+    }
+    const fn hidden(mut self) -> FieldDef {
+        self.hidden = true;
         self.read_only = true;
         self
     }
@@ -156,7 +164,7 @@ pub static CUSTOMERS: ModuleDef = ModuleDef {
             .list()
             .max(100),
         FieldDef::new("pinyin", K::Text)
-            .read_only()
+            .hidden()
             .searchable()
             .max(400),
         FieldDef::new("customer_type", K::Select)

@@ -224,6 +224,8 @@ pub struct ListQuery {
     pub deleted: bool,
     /// Only records whose `field = id` (related lists).
     pub related: Option<(&'static str, i64)>,
+    /// Walk the order backwards (the "previous record" of a detail page).
+    pub reverse: bool,
 }
 
 struct Sql {
@@ -312,7 +314,7 @@ pub async fn list(db: &Db, def: &ModuleDef, grant: &Grant, q: &ListQuery) -> Res
         sql.text += &format!(" AND {cond}");
     }
     let key = sort_expr(q.sort);
-    let desc = q.descending || q.sort.is_none();
+    let desc = (q.descending || q.sort.is_none()) != q.reverse;
     if let Some(c) = &q.after {
         let (cmp, v) = (if desc { "<" } else { ">" }, cursor_bind(q.sort, &c.value));
         if q.sort.is_none() {

@@ -1,6 +1,7 @@
 // Guanxi's one script: progressive enhancement only. Every page works without it.
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
   var doc = document;
   var en = doc.documentElement.lang === "en";
   var phoneQuery = window.matchMedia("(max-width: 1023px)"); // where the tree is a drawer
@@ -87,22 +88,27 @@
   dialog.querySelector('[value="cancel"]').textContent = en ? "Cancel" : "取消";
   function mountDialog() { if (!dialog.parentNode) doc.body.appendChild(dialog); }
   if (doc.readyState === "loading") doc.addEventListener("DOMContentLoaded", mountDialog); else mountDialog();
+  var pendingSubmitter = null;
   dialog.addEventListener("close", function () {
-    var f = pending;
+    var f = pending, by = pendingSubmitter;
     pending = null;
+    pendingSubmitter = null;
     if (dialog.returnValue === "ok" && f) {
       f.dataset.confirmed = "1";
-      if (f.requestSubmit) f.requestSubmit(); else f.submit();
+      if (f.requestSubmit) f.requestSubmit(by || undefined); else f.submit();
     }
   });
   doc.addEventListener("submit", function (e) {
     var f = e.target;
     if (!f.dataset) return;
-    if (f.dataset.confirm && !f.dataset.confirmed && dialog.showModal) {
+    var by = e.submitter;
+    var message = (by && by.dataset && by.dataset.confirmBulk) || f.dataset.confirm;
+    if (message && !f.dataset.confirmed && dialog.showModal) {
       e.preventDefault();
       pending = f;
-      var b = f.querySelector("button:not([type=button])");
-      dialog.querySelector("#confirm-text").textContent = f.dataset.confirm;
+      pendingSubmitter = by || null;
+      var b = by || f.querySelector("button:not([type=button])");
+      dialog.querySelector("#confirm-text").textContent = message;
       okBtn.textContent = (b && b.textContent.trim()) || (en ? "Confirm" : "确定");
       okBtn.className = "btn " + (b && !b.classList.contains("danger") ? "primary" : "danger");
       dialog.returnValue = "";
@@ -111,6 +117,20 @@
     }
     f.dataset.submitting = "1";
   }, true);
+
+  // List check boxes: "select all", and the bulk bar only while something is selected.
+  function syncBulk(form) {
+    var any = form.querySelector('input[name="ids"]:checked') !== null;
+    form.classList.toggle("has-selection", any);
+  }
+  doc.addEventListener("change", function (e) {
+    var t = e.target;
+    if (!t.form || t.form.id !== "bulk-form") return;
+    if (t.hasAttribute("data-select-all")) {
+      t.form.querySelectorAll('input[name="ids"]').forEach(function (c) { c.checked = t.checked; });
+    }
+    syncBulk(t.form);
+  });
 
   // After the browser's back / forward cache restores a page, it may be submitted again.
   window.addEventListener("pageshow", function (e) {

@@ -121,7 +121,10 @@ fn walk(base: &str, tag: &str) {
     assert!(page.url().ends_with("/login"));
     login(&mut page, base, "wang.wu", "password-123");
     assert_eq!(page.text("h1").unwrap(), "首页");
-    assert_eq!(menu_labels(&mut page), ["首页", "部门管理", "用户管理"]);
+    assert_eq!(
+        menu_labels(&mut page),
+        ["首页", "客户", "联系人", "单位", "部门管理", "用户管理"]
+    );
     shot(&mut page, &format!("{tag}-06-salesperson-menu"));
     page.goto(&format!("{base}/admin/users")).unwrap();
     let rows = page

@@ -7,6 +7,7 @@ mod admin;
 mod form;
 mod login;
 pub mod pages;
+mod records;
 mod search;
 mod shell;
 
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .merge(account::router())
         .merge(admin::router())
         .merge(search::router())
+        .merge(records::router())
 }
 
 /// Percent-encodes a query value.

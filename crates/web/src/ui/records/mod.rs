@@ -27,5 +27,8 @@ pub fn router() -> Router<AppState> {
         .route("/{module}/{id}/unlock", post(detail::unlock))
         .route("/{module}/{id}/transfer", post(detail::transfer))
         .route("/{module}/{id}/history", get(detail::history))
-        .route("/{module}/{id}/history/{entry}/restore", post(detail::restore_value))
+        .route(
+            "/{module}/{id}/history/{entry}/restore",
+            post(detail::restore_value),
+        )
 }

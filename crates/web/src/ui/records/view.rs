@@ -40,7 +40,9 @@ impl FieldView {
 pub fn input_kind(k: FieldKind) -> &'static str {
     match k {
         FieldKind::LongText => "textarea",
-        FieldKind::Select | FieldKind::Relation(_) | FieldKind::User | FieldKind::Department => "select",
+        FieldKind::Select | FieldKind::Relation(_) | FieldKind::User | FieldKind::Department => {
+            "select"
+        }
         FieldKind::Checkbox => "checkbox",
         FieldKind::Date => "date",
         FieldKind::DateTime => "datetime",
@@ -62,21 +64,43 @@ pub struct Lookups {
 }
 
 impl Lookups {
-    pub async fn load(state: &AppState, auth: &Auth, def: &ModuleDef, records: &[&Record], with_options: bool) -> Lookups {
+    pub async fn load(
+        state: &AppState,
+        auth: &Auth,
+        def: &ModuleDef,
+        records: &[&Record],
+        with_options: bool,
+    ) -> Lookups {
         let locale = auth.locale;
         let mut dict = HashMap::new();
         let mut options: HashMap<String, Vec<(String, String)>> = HashMap::new();
-        for i in guanxi_store::dictionary::all(&state.db).await.unwrap_or_default() {
-            dict.insert((i.dictionary.clone(), i.code.clone()), i.label(locale).to_owned());
+        for i in guanxi_store::dictionary::all(&state.db)
+            .await
+            .unwrap_or_default()
+        {
+            dict.insert(
+                (i.dictionary.clone(), i.code.clone()),
+                i.label(locale).to_owned(),
+            );
             if i.active {
-                options.entry(i.dictionary.clone()).or_default().push((i.code.clone(), i.label(locale).to_owned()));
+                options
+                    .entry(i.dictionary.clone())
+                    .or_default()
+                    .push((i.code.clone(), i.label(locale).to_owned()));
             }
         }
         let mut titles = HashMap::new();
         let mut relation_options = HashMap::new();
         for f in def.fields {
-            let FieldKind::Relation(target) = f.kind else { continue };
-            let (Some(tdef), Ok(g)) = (engine::def_of(target), auth.principal.authorize(target, Action::View)) else { continue };
+            let FieldKind::Relation(target) = f.kind else {
+                continue;
+            };
+            let (Some(tdef), Ok(g)) = (
+                engine::def_of(target),
+                auth.principal.authorize(target, Action::View),
+            ) else {
+                continue;
+            };
             for r in records {
                 if let Some(id) = r.values.get(f.code).and_then(Value::as_i64)
                     && let Ok(t) = guanxi_store::records::get(&state.db, tdef, &g, id).await
@@ -86,23 +110,50 @@ impl Lookups {
             }
             if with_options {
                 // The most recent records in scope; a searching picker replaces this later.
-                let q = ListQuery { limit: 200, ..ListQuery::default() };
-                let list = guanxi_store::records::list(&state.db, tdef, &g, &q).await.unwrap_or_default();
-                relation_options.insert(f.code, list.iter().map(|r| (r.id.to_string(), r.title(tdef))).collect());
+                let q = ListQuery {
+                    limit: 200,
+                    ..ListQuery::default()
+                };
+                let list = guanxi_store::records::list(&state.db, tdef, &g, &q)
+                    .await
+                    .unwrap_or_default();
+                relation_options.insert(
+                    f.code,
+                    list.iter()
+                        .map(|r| (r.id.to_string(), r.title(tdef)))
+                        .collect(),
+                );
             }
         }
-        Lookups { dict, options, titles, relation_options }
+        Lookups {
+            dict,
+            options,
+            titles,
+            relation_options,
+        }
     }
 
     pub fn display(&self, f: &FieldDef, v: Option<&Value>, tr: Tr, tz: &str) -> String {
-        let Some(v) = v.filter(|v| !v.is_null()) else { return String::new() };
+        let Some(v) = v.filter(|v| !v.is_null()) else {
+            return String::new();
+        };
         match f.kind {
             FieldKind::Select => {
                 let code = v.as_str().unwrap_or_default();
-                self.dict.get(&(f.dictionary.unwrap_or_default().to_owned(), code.to_owned())).cloned().unwrap_or_else(|| code.to_owned())
+                self.dict
+                    .get(&(f.dictionary.unwrap_or_default().to_owned(), code.to_owned()))
+                    .cloned()
+                    .unwrap_or_else(|| code.to_owned())
             }
-            FieldKind::Checkbox => tr.t(if v.as_bool() == Some(true) { "yes" } else { "no" }),
-            FieldKind::Relation(_) => v.as_i64().and_then(|id| self.titles.get(&(f.code, id)).cloned()).unwrap_or_else(|| format!("#{v}")),
+            FieldKind::Checkbox => tr.t(if v.as_bool() == Some(true) {
+                "yes"
+            } else {
+                "no"
+            }),
+            FieldKind::Relation(_) => v
+                .as_i64()
+                .and_then(|id| self.titles.get(&(f.code, id)).cloned())
+                .unwrap_or_else(|| format!("#{v}")),
             FieldKind::DateTime => v
                 .as_str()
                 .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
@@ -115,16 +166,31 @@ impl Lookups {
         }
     }
 
-    pub fn field_view(&self, def: &ModuleDef, f: &'static FieldDef, v: Option<&Value>, tr: Tr, tz: &str) -> FieldView {
+    pub fn field_view(
+        &self,
+        def: &ModuleDef,
+        f: &'static FieldDef,
+        v: Option<&Value>,
+        tr: Tr,
+        tz: &str,
+    ) -> FieldView {
         let raw = match v {
             None | Some(Value::Null) => String::new(),
             Some(Value::String(s)) => s.clone(),
             Some(other) => other.to_string(),
         };
         let options = match f.kind {
-            FieldKind::Select => self.options.get(f.dictionary.unwrap_or_default()).cloned().unwrap_or_default(),
+            FieldKind::Select => self
+                .options
+                .get(f.dictionary.unwrap_or_default())
+                .cloned()
+                .unwrap_or_default(),
             FieldKind::Relation(_) => {
-                let mut o = self.relation_options.get(f.code).cloned().unwrap_or_default();
+                let mut o = self
+                    .relation_options
+                    .get(f.code)
+                    .cloned()
+                    .unwrap_or_default();
                 // Keep the current value choosable even when it is not among the recent ones.
                 if let Some(id) = v.and_then(Value::as_i64)
                     && !o.iter().any(|(k, _)| *k == id.to_string())
@@ -136,7 +202,9 @@ impl Lookups {
             _ => vec![],
         };
         let link = match (f.kind, v.and_then(Value::as_i64)) {
-            (FieldKind::Relation(m), Some(id)) => engine::def_of(m).map(|d| format!("/{}/{id}", d.code)),
+            (FieldKind::Relation(m), Some(id)) => {
+                engine::def_of(m).map(|d| format!("/{}/{id}", d.code))
+            }
             _ => None,
         };
         FieldView {

@@ -1,0 +1,310 @@
+//! Creating and editing records: the full form (also for copies and for related records made
+//! from a detail page) and in-place edits of one field.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use guanxi_core::engine::{FieldKind, ModuleDef};
+use guanxi_store::records::Values;
+use serde_json::{Value, json};
+
+use super::view::{FieldView, Lookups, module_name};
+use crate::auth::Auth;
+use crate::error::{AppError, AppResult};
+use crate::services::records::{self as svc, module};
+use crate::state::AppState;
+use crate::ui::{RawForm, Shell, Tr};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "record_form.html")]
+pub struct FormPage {
+    shell: Shell,
+    module: &'static str,
+    id: Option<i64>,
+    version: i32,
+    fields: Vec<FieldView>,
+    /// The other person's version when a save met a newer one.
+    conflict: Option<Vec<(String, String, String)>>,
+    back: String,
+}
+
+impl FormPage {
+    fn has_errors(&self) -> bool {
+        self.fields.iter().any(|f| !f.error.is_empty())
+    }
+}
+
+/// Form values from a submitted form: every editable field is present (an empty input clears).
+fn values_from(def: &ModuleDef, form: &RawForm) -> Values {
+    let mut v = Values::new();
+    for f in def.editable() {
+        let raw = form.get(f.code);
+        let val = match f.kind {
+            FieldKind::Checkbox => json!(form.has(f.code)),
+            _ if raw.trim().is_empty() => Value::Null,
+            _ => json!(raw),
+        };
+        if form.has(f.code) || f.kind == FieldKind::Checkbox {
+            v.insert(f.code.to_owned(), val);
+        }
+    }
+    v
+}
+
+async fn render(
+    state: &AppState,
+    auth: &Auth,
+    def: &'static ModuleDef,
+    id: Option<i64>,
+    version: i32,
+    values: &Values,
+    errors: Vec<(String, String)>,
+) -> FormPage {
+    let tr = Tr(auth.locale);
+    let tz = auth.principal.time_zone.clone();
+    let rec = guanxi_store::records::Record {
+        id: 0,
+        version,
+        owner_id: None,
+        owner_name: None,
+        department_id: None,
+        locked: false,
+        deleted_at: None,
+        created_by: None,
+        created_at: chrono::Utc::now(),
+        updated_by: None,
+        updated_at: chrono::Utc::now(),
+        values: values.clone(),
+    };
+    let look = Lookups::load(state, auth, def, &[&rec], true).await;
+    let fields = def
+        .editable()
+        .map(|f| {
+            let mut v = look.field_view(def, f, values.get(f.code), tr, &tz);
+            v.error = errors
+                .iter()
+                .find(|(k, _)| k == f.code)
+                .map(|(_, m)| m.clone())
+                .unwrap_or_default();
+            v
+        })
+        .collect();
+    let name = module_name(def, auth.locale);
+    let title = match id {
+        Some(_) => format!(
+            "{} · {}",
+            tr.t("record-edit"),
+            values
+                .get(def.title)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+        ),
+        None => format!("{} · {name}", tr.t("record-new")),
+    };
+    let shell = Shell::new(state, auth, &format!("/{}", def.code), "record-new")
+        .await
+        .crumb(&format!("/{}", def.code), &format!("module-{}", def.code))
+        .title(title);
+    let back = match id {
+        Some(id) => format!("/{}/{id}", def.code),
+        None => format!("/{}", def.code),
+    };
+    FormPage {
+        shell,
+        module: def.code,
+        id,
+        version,
+        fields,
+        conflict: None,
+        back,
+    }
+}
+
+/// A new record; `?copy=ID` starts from an existing one, `?<field>=<value>` presets a field
+/// (e.g. `/contacts/new?customer_id=7` from a customer's page).
+pub async fn new_form(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(m): Path<String>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> AppResult<FormPage> {
+    let def = module(&m)?;
+    auth.principal
+        .authorize(def.module, guanxi_core::Action::Create)?;
+    let mut values = Values::new();
+    if let Some(copy) = pairs
+        .iter()
+        .find(|(k, _)| k == "copy")
+        .and_then(|(_, v)| v.parse::<i64>().ok())
+    {
+        let src = svc::get(&state, &auth, def, copy).await?;
+        for f in def.editable() {
+            if let Some(v) = src.values.get(f.code) {
+                values.insert(f.code.to_owned(), v.clone());
+            }
+        }
+    }
+    for (k, v) in &pairs {
+        if let Some(f) = def.field(k).filter(|f| !f.read_only) {
+            let val = if f.kind.is_integer() {
+                v.parse::<i64>().map(|n| json!(n)).unwrap_or(Value::Null)
+            } else {
+                json!(v)
+            };
+            values.insert(f.code.to_owned(), val);
+        }
+    }
+    Ok(render(&state, &auth, def, None, 0, &values, vec![]).await)
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(m): Path<String>,
+    form: RawForm,
+) -> AppResult<Response> {
+    let def = module(&m)?;
+    let values = values_from(def, &form);
+    let input: Values = values
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    match svc::create(&state, &auth, def, &input, None).await {
+        Ok(rec) => {
+            Ok(Redirect::to(&format!("/{}/{}?ok=flash-created", def.code, rec.id)).into_response())
+        }
+        Err(e @ AppError::Validation(_)) => {
+            let errors = e.fields(auth.locale);
+            Ok((
+                e.status(),
+                render(&state, &auth, def, None, 0, &values, errors).await,
+            )
+                .into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((m, id)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let def = module(&m)?;
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let rec = svc::get(&state, &auth, def, id).await?;
+    auth.principal
+        .authorize(def.module, guanxi_core::Action::Edit)?;
+    if rec.locked {
+        return Err(AppError::conflict("error-record-locked"));
+    }
+    Ok(render(
+        &state,
+        &auth,
+        def,
+        Some(id),
+        rec.version,
+        &rec.values,
+        vec![],
+    )
+    .await
+    .into_response())
+}
+
+async fn save(
+    state: &AppState,
+    auth: &Auth,
+    def: &'static ModuleDef,
+    id: i64,
+    version: i32,
+    values: Values,
+    shown: Values,
+) -> AppResult<Response> {
+    match svc::update(state, auth, def, id, version, &values).await {
+        Ok(_) => Ok(Redirect::to(&format!("/{}/{id}?ok=flash-saved", def.code)).into_response()),
+        Err(e @ AppError::Validation(_)) => {
+            let errors = e.fields(auth.locale);
+            Ok((
+                e.status(),
+                render(state, auth, def, Some(id), version, &shown, errors).await,
+            )
+                .into_response())
+        }
+        Err(AppError::VersionConflict(current)) => {
+            // Show what the other person saved next to what this user typed; saving again
+            // applies this user's values on top of the newer version.
+            let tr = Tr(auth.locale);
+            let current_version =
+                current.get("version").and_then(Value::as_i64).unwrap_or(0) as i32;
+            let mut page =
+                render(state, auth, def, Some(id), current_version, &shown, vec![]).await;
+            let rec = svc::get(state, auth, def, id).await?;
+            let look = Lookups::load(state, auth, def, &[&rec], false).await;
+            let diffs = def
+                .editable()
+                .filter(|f| {
+                    shown
+                        .get(f.code)
+                        .is_some_and(|v| Some(v) != current.get(f.code))
+                })
+                .map(|f| {
+                    let tz = &auth.principal.time_zone;
+                    (
+                        tr.t(&f.label_key(def)),
+                        look.display(f, current.get(f.code), tr, tz),
+                        look.display(f, shown.get(f.code), tr, tz),
+                    )
+                })
+                .collect();
+            page.conflict = Some(diffs);
+            Ok((axum::http::StatusCode::CONFLICT, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((m, id)): Path<(String, String)>,
+    form: RawForm,
+) -> AppResult<Response> {
+    let def = module(&m)?;
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let version: i32 = form
+        .get("version")
+        .parse()
+        .map_err(|_| AppError::BadRequest("error-version-required"))?;
+    let values = values_from(def, &form);
+    save(&state, &auth, def, id, version, values.clone(), values).await
+}
+
+/// In-place edit of one field from the detail page.
+pub async fn update_field(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((m, id, field)): Path<(String, String, String)>,
+    form: RawForm,
+) -> AppResult<Response> {
+    let def = module(&m)?;
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let f = def
+        .field(&field)
+        .filter(|f| !f.read_only)
+        .ok_or(AppError::NotFound)?;
+    let version: i32 = form
+        .get("version")
+        .parse()
+        .map_err(|_| AppError::BadRequest("error-version-required"))?;
+    let mut values = values_from(def, &form);
+    values.retain(|k, _| k == f.code);
+    if values.is_empty() {
+        values.insert(f.code.to_owned(), Value::Null);
+    }
+    let rec = svc::get(&state, &auth, def, id).await?;
+    let mut shown = rec.values.clone();
+    shown.extend(values.clone());
+    save(&state, &auth, def, id, version, values, shown).await
+}

@@ -1,0 +1,180 @@
+//! The record engine in headless chromium: a customer with two contacts, an in-place edit, the
+//! full form, lock refusing edits, history with a restored value, the recycle bin, and previous /
+//! next inside a filtered list.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{ADMIN_PASSWORD, TestApp};
+use guanxi_browser::{Browser, Page, artifacts_dir, find_chromium};
+
+fn shot(page: &mut Page, name: &str) {
+    page.screenshot(&artifacts_dir().join(format!("records-{name}.png")))
+        .unwrap();
+}
+
+fn walk(base: &str) {
+    let wait = Duration::from_secs(10);
+    let mut browser = Browser::launch().unwrap();
+    let mut page = browser.new_page().unwrap();
+    page.goto(&format!("{base}/login")).unwrap();
+    page.fill("input[name=username]", "admin").unwrap();
+    page.fill("input[name=password]", ADMIN_PASSWORD).unwrap();
+    page.submit_and_wait("#login-form").unwrap();
+
+    // A customer.
+    page.goto(&format!("{base}/customers")).unwrap();
+    page.click_and_wait_navigation("#new-record").unwrap();
+    page.fill("input[name=name]", "杭州云峰科技").unwrap();
+    page.fill("select[name=industry]", "it").unwrap();
+    page.fill("input[name=phone]", "0571-8888 6666").unwrap();
+    shot(&mut page, "01-form");
+    page.submit_and_wait("#record-form").unwrap();
+    assert_eq!(page.text("h1").unwrap(), "杭州云峰科技");
+    assert_eq!(page.text("#field-phone .value").unwrap(), "057188886666");
+    assert_eq!(page.text("#field-industry .value").unwrap(), "信息技术");
+    let customer_url = page.url();
+
+    // Two contacts from the customer's page.
+    for (name, mobile) in [("赵六", "13700000001"), ("钱七", "13700000002")] {
+        page.goto(&customer_url).unwrap();
+        page.click_and_wait_navigation("#related-contacts .card-head a")
+            .unwrap();
+        page.fill("input[name=name]", name).unwrap();
+        page.fill("input[name=mobile]", mobile).unwrap();
+        page.submit_and_wait("#record-form").unwrap();
+        assert_eq!(
+            page.text("#field-customer_id .value").unwrap(),
+            "杭州云峰科技"
+        );
+    }
+    page.goto(&customer_url).unwrap();
+    let contacts = page.text("#related-contacts").unwrap();
+    assert!(
+        contacts.contains("赵六") && contacts.contains("钱七"),
+        "{contacts}"
+    );
+    shot(&mut page, "02-detail");
+
+    // One field in place.
+    page.eval("document.querySelector('#field-address details').open = true")
+        .unwrap();
+    page.fill("#field-address input[name=address]", "杭州市余杭区文一西路")
+        .unwrap();
+    page.submit_and_wait("#field-address form").unwrap();
+    assert_eq!(
+        page.text("#field-address .value").unwrap(),
+        "杭州市余杭区文一西路"
+    );
+    assert_eq!(page.text(".toast").unwrap(), "已保存");
+
+    // The whole form.
+    page.click_and_wait_navigation("#edit-record").unwrap();
+    page.fill("select[name=level]", "vip").unwrap();
+    page.fill("textarea[name=notes]", "年度框架合同客户")
+        .unwrap();
+    page.submit_and_wait("#record-form").unwrap();
+    assert_eq!(page.text("#field-level .value").unwrap(), "重点");
+
+    // Lock: edits refused until unlocked.
+    // Locking asks first, in a dialog that names the record.
+    page.click("#lock-record").unwrap();
+    page.wait_for(
+        "document.querySelector('dialog.confirm[open]') !== null",
+        wait,
+    )
+    .unwrap();
+    assert!(
+        page.text("dialog.confirm")
+            .unwrap()
+            .contains("杭州云峰科技")
+    );
+    page.click_and_wait_navigation("dialog.confirm [value=ok]")
+        .unwrap();
+    page.wait_for("document.getElementById('locked-badge') !== null", wait)
+        .unwrap();
+    assert!(!page.exists("#edit-record"));
+    assert!(!page.exists("#field-notes details"));
+    shot(&mut page, "03-locked");
+    let edit = format!("{customer_url}/edit");
+    page.goto(&edit).unwrap();
+    assert!(page.text(".error-message").unwrap().contains("锁定"));
+    page.goto(&customer_url).unwrap();
+    page.submit_and_wait("#record-actions form[action$='/unlock']")
+        .unwrap();
+    assert!(page.exists("#edit-record"));
+
+    // History: restore the old value of the address.
+    page.click_and_wait_navigation("#view-history").unwrap();
+    shot(&mut page, "04-history");
+    let rows = page
+        .eval("document.querySelectorAll('#history-list tbody tr').length")
+        .unwrap();
+    assert!(rows.as_i64().unwrap() >= 6, "{rows}");
+    page.eval(
+        "const row = [...document.querySelectorAll('#history-list tbody tr')].find(r => r.textContent.includes('余杭区'));
+         row.querySelector('form').dataset.confirmed = '1';
+         row.querySelector('form').requestSubmit();",
+    )
+    .unwrap();
+    page.wait_for("document.querySelector('.toast') && document.querySelector('.toast').textContent.includes('恢复')", wait).unwrap();
+    assert_eq!(page.text("#field-address .value").unwrap(), "");
+
+    // Recycle bin: delete, then restore.
+    page.eval("const f = document.querySelector('form[action$=\"/delete\"]'); f.dataset.confirmed = '1'; f.requestSubmit();").unwrap();
+    page.wait_for("location.pathname === '/customers'", wait)
+        .unwrap();
+    page.wait_for("document.readyState === 'complete'", wait)
+        .unwrap();
+    assert!(!page.text("body").unwrap().contains("杭州云峰科技"));
+    page.goto(&format!("{base}/customers/recycle-bin")).unwrap();
+    assert!(page.text("#record-list").unwrap().contains("杭州云峰科技"));
+    shot(&mut page, "05-recycle-bin");
+    page.click_and_wait_navigation("#record-list button[formaction$='/restore']")
+        .unwrap();
+    assert_eq!(page.text("h1").unwrap(), "杭州云峰科技");
+
+    // Previous / next inside a filtered, sorted list.
+    for name in ["甲方一号", "甲方二号", "甲方三号", "乙方"] {
+        page.goto(&format!("{base}/customers/new")).unwrap();
+        page.fill("input[name=name]", name).unwrap();
+        page.submit_and_wait("#record-form").unwrap();
+    }
+    page.goto(&format!("{base}/customers?q=甲方&sort=name&order=asc"))
+        .unwrap();
+    let names = page.eval("[...document.querySelectorAll('#record-list tbody tr td:nth-child(2) a')].map(a => a.textContent)").unwrap();
+    assert_eq!(
+        names,
+        serde_json::json!(["甲方一号", "甲方三号", "甲方二号"])
+    );
+    page.click_and_wait_navigation("#record-list tbody tr:first-child td:nth-child(2) a")
+        .unwrap();
+    assert_eq!(page.text("h1").unwrap(), "甲方一号");
+    assert!(!page.exists("#prev-record"), "first of the list");
+    page.click_and_wait_navigation("#next-record").unwrap();
+    assert_eq!(page.text("h1").unwrap(), "甲方三号");
+    page.click_and_wait_navigation("#next-record").unwrap();
+    assert_eq!(page.text("h1").unwrap(), "甲方二号");
+    assert!(!page.exists("#next-record"), "乙方 is outside the filter");
+    page.click_and_wait_navigation("#prev-record").unwrap();
+    assert_eq!(page.text("h1").unwrap(), "甲方三号");
+    shot(&mut page, "06-prev-next");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customer_with_contacts_edit_lock_history_bin_and_navigation() {
+    if find_chromium().is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromium is required in CI"
+        );
+        return;
+    }
+    let app = TestApp::spawn(guanxi_store::Backend::Sqlite).await;
+    let base = app.base.clone();
+    tokio::task::spawn_blocking(move || walk(&base))
+        .await
+        .unwrap();
+    app.finish().await;
+}
