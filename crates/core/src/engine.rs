@@ -32,10 +32,64 @@ pub enum FieldKind {
     Relation(Module),
     /// 统一社会信用代码: 18 characters with a check character.
     CreditCode,
+    /// A decimal number (custom fields).
+    Decimal,
+    /// A percentage, stored as the number shown (12.5 means 12.5 %).
+    Percent,
+    /// Several codes from a dictionary list (custom fields), stored as a JSON array.
+    MultiSelect,
+    /// A region code (province, city or district) from the built-in tree.
+    Region,
 }
 
 impl FieldKind {
     /// Whether the value is held as a 64-bit integer column.
+    pub const CUSTOM_KINDS: [FieldKind; 17] = [
+        FieldKind::Text,
+        FieldKind::LongText,
+        FieldKind::Integer,
+        FieldKind::Decimal,
+        FieldKind::Money,
+        FieldKind::Percent,
+        FieldKind::Date,
+        FieldKind::DateTime,
+        FieldKind::Select,
+        FieldKind::MultiSelect,
+        FieldKind::Checkbox,
+        FieldKind::Phone,
+        FieldKind::Email,
+        FieldKind::Url,
+        FieldKind::User,
+        FieldKind::Department,
+        FieldKind::Region,
+    ];
+
+    /// The stable name of a kind (API, database, templates). Relations name their module.
+    pub fn code(self) -> String {
+        match self {
+            FieldKind::Relation(m) => format!("relation:{}", m.code()),
+            other => serde_json::to_value(other)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<FieldKind> {
+        if let Some(m) = code.strip_prefix("relation:") {
+            return Module::from_code(m).map(FieldKind::Relation);
+        }
+        FieldKind::CUSTOM_KINDS
+            .into_iter()
+            .chain([FieldKind::CreditCode])
+            .find(|k| k.code() == code)
+    }
+
+    /// Whether values compare as numbers (filters, sorting, indexes).
+    pub fn is_numeric(self) -> bool {
+        self.is_integer() || matches!(self, FieldKind::Decimal | FieldKind::Percent)
+    }
+
     pub fn is_integer(self) -> bool {
         matches!(
             self,
@@ -66,6 +120,12 @@ pub struct FieldDef {
     pub read_only: bool,
     /// Kept for search only, never shown (the pinyin of a name).
     pub hidden: bool,
+    /// An administrator's field, stored in the record's `custom` JSON column.
+    pub custom: bool,
+    /// A custom field with an expression index, so filters and sorting stay fast.
+    pub indexed: bool,
+    /// The labels of a custom field (zh, en); built-in fields are labelled through i18n.
+    pub label: Option<(&'static str, &'static str)>,
 }
 
 impl FieldDef {
@@ -80,6 +140,56 @@ impl FieldDef {
             dictionary: None,
             read_only: false,
             hidden: false,
+            custom: false,
+            indexed: false,
+            label: None,
+        }
+    }
+
+    /// A custom field, as its definition in the database describes it. The strings are leaked
+    /// once per definition change (a handful of bytes, on an administrator's action), so custom
+    /// fields and built-in ones are the same type everywhere.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one constructor fed from one database row"
+    )]
+    pub fn new_custom(
+        code: String,
+        kind: FieldKind,
+        label_zh: String,
+        label_en: String,
+        required: bool,
+        dictionary: Option<String>,
+        indexed: bool,
+        list: bool,
+    ) -> FieldDef {
+        let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+        FieldDef {
+            code: leak(code),
+            kind,
+            required,
+            max_len: if kind == FieldKind::LongText {
+                5000
+            } else {
+                200
+            },
+            searchable: false,
+            list,
+            dictionary: dictionary.map(leak),
+            read_only: false,
+            hidden: false,
+            custom: true,
+            indexed,
+            label: Some((leak(label_zh), leak(label_en))),
+        }
+    }
+
+    /// The field's label in a language.
+    pub fn label_in(&self, module: &ModuleDef, locale: crate::Locale) -> String {
+        match (self.label, locale) {
+            (Some((zh, _)), crate::Locale::ZhCn) => zh.to_owned(),
+            (Some((_, en)), crate::Locale::En) => en.to_owned(),
+            (None, _) => crate::I18n::global().t(locale, &self.label_key(module)),
         }
     }
     const fn required(mut self) -> FieldDef {
@@ -124,6 +234,43 @@ pub struct RelatedList {
     pub module: Module,
     /// The field of the other module that holds this record's id.
     pub via: &'static str,
+}
+
+/// A module's fields at this moment: the declared ones, then the administrators' custom fields.
+#[derive(Debug)]
+pub struct Fields {
+    pub def: &'static ModuleDef,
+    pub all: Vec<&'static FieldDef>,
+}
+
+impl Fields {
+    /// The declared fields only (before custom fields are loaded, or in tests).
+    pub fn builtin(def: &'static ModuleDef) -> Fields {
+        Fields {
+            def,
+            all: def.fields.iter().collect(),
+        }
+    }
+
+    pub fn field(&self, code: &str) -> Option<&'static FieldDef> {
+        self.all.iter().copied().find(|f| f.code == code)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'static FieldDef> + '_ {
+        self.all.iter().copied()
+    }
+
+    pub fn editable(&self) -> impl Iterator<Item = &'static FieldDef> + '_ {
+        self.iter().filter(|f| !f.read_only)
+    }
+
+    pub fn custom(&self) -> impl Iterator<Item = &'static FieldDef> + '_ {
+        self.iter().filter(|f| f.custom)
+    }
+
+    pub fn columns(&self) -> impl Iterator<Item = &'static FieldDef> + '_ {
+        self.iter().filter(|f| !f.custom)
+    }
 }
 
 /// A module of the engine.

@@ -9,6 +9,7 @@
 //! write survives a power cut and no write ever fails with SQLITE_BUSY; readers use their own pool.
 
 pub mod audit;
+pub mod custom_fields;
 pub mod db;
 pub mod departments;
 pub mod dictionary;
@@ -16,6 +17,7 @@ pub mod error;
 pub mod migrate;
 pub mod principal;
 pub mod records;
+pub mod regions;
 pub mod roles;
 pub mod sessions;
 pub mod settings;

@@ -24,6 +24,18 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_records.sql"),
         postgres: include_str!("../migrations/postgres/0002_records.sql"),
     },
+    Migration {
+        version: 3,
+        name: "regions",
+        sqlite: include_str!("../migrations/sqlite/0003_regions.sql"),
+        postgres: include_str!("../migrations/postgres/0003_regions.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "custom_fields",
+        sqlite: include_str!("../migrations/sqlite/0004_custom_fields.sql"),
+        postgres: include_str!("../migrations/postgres/0004_custom_fields.sql"),
+    },
 ];
 
 /// Applies every migration not applied yet; returns how many ran.
@@ -63,6 +75,10 @@ pub async fn run(db: &Db) -> Result<usize> {
         tx.commit().await?;
         tracing::info!(version = m.version, name = m.name, "applied migration");
         count += 1;
+    }
+    let seeded = crate::regions::seed(db).await?;
+    if seeded > 0 {
+        tracing::info!(regions = seeded, "seeded the built-in regions");
     }
     Ok(count)
 }

@@ -5,12 +5,14 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use guanxi_core::Grant;
-use guanxi_core::engine::{FieldDef, FieldKind, ModuleDef};
+use guanxi_core::engine::{FieldDef, FieldKind, Fields, ModuleDef};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
+use sqlx::types::Json;
 
 use crate::audit::Actor;
-use crate::{Db, StoreError, Tx, now, on_db, on_tx};
+use crate::custom_fields::expr;
+use crate::{Backend, Db, StoreError, Tx, now, on_db, on_tx};
 
 pub type Values = Map<String, Value>;
 
@@ -71,6 +73,8 @@ pub enum Bind {
     Bool(Option<bool>),
     Date(Option<NaiveDate>),
     Time(Option<DateTime<Utc>>),
+    Float(Option<f64>),
+    Json(Option<Value>),
 }
 
 /// Converts an API value to the column's type; `None` when the value does not fit the kind
@@ -79,6 +83,8 @@ pub fn to_bind(kind: FieldKind, v: &Value) -> Option<Bind> {
     if v.is_null() {
         return Some(match kind {
             k if k.is_integer() => Bind::Int(None),
+            FieldKind::Decimal | FieldKind::Percent => Bind::Float(None),
+            FieldKind::MultiSelect => Bind::Json(None),
             FieldKind::Checkbox => Bind::Bool(None),
             FieldKind::Date => Bind::Date(None),
             FieldKind::DateTime => Bind::Time(None),
@@ -87,6 +93,8 @@ pub fn to_bind(kind: FieldKind, v: &Value) -> Option<Bind> {
     }
     Some(match kind {
         k if k.is_integer() => Bind::Int(Some(v.as_i64()?)),
+        FieldKind::Decimal | FieldKind::Percent => Bind::Float(Some(v.as_f64()?)),
+        FieldKind::MultiSelect => Bind::Json(Some(v.clone())),
         FieldKind::Checkbox => Bind::Bool(Some(v.as_bool()?)),
         FieldKind::Date => Bind::Date(Some(
             NaiveDate::parse_from_str(v.as_str()?, "%Y-%m-%d").ok()?,
@@ -110,6 +118,8 @@ macro_rules! bind_all {
                 Bind::Bool(v) => q.bind(*v),
                 Bind::Date(v) => q.bind(*v),
                 Bind::Time(v) => q.bind(*v),
+                Bind::Float(v) => q.bind(*v),
+                Bind::Json(v) => q.bind(v.as_ref().map(Json)),
             };
         }
         q
@@ -118,11 +128,13 @@ macro_rules! bind_all {
 
 /// Reads one row into a [`Record`]; compiled once per backend inside `on_db!`.
 macro_rules! decode {
-    ($def:expr, $row:expr) => {{
+    ($fs:expr, $row:expr) => {{
         use sqlx::Row;
         let r = $row;
+        let fs: &Fields = $fs;
         let mut values = Values::new();
-        for (i, f) in $def.fields.iter().enumerate() {
+        let columns: Vec<&FieldDef> = fs.columns().collect();
+        for (i, f) in columns.iter().enumerate() {
             let idx = COMMON_COLUMNS + i;
             let v = match f.kind {
                 k if k.is_integer() => json!(r.try_get::<Option<i64>, _>(idx)?),
@@ -138,6 +150,14 @@ macro_rules! decode {
                 _ => json!(r.try_get::<Option<String>, _>(idx)?),
             };
             values.insert(f.code.to_owned(), v);
+        }
+        let custom: Option<Json<Value>> = r.try_get(COMMON_COLUMNS + columns.len())?;
+        let custom = custom.map(|j| j.0).unwrap_or(Value::Null);
+        for f in fs.custom() {
+            values.insert(
+                f.code.to_owned(),
+                custom.get(f.code).cloned().unwrap_or(Value::Null),
+            );
         }
         Ok::<Record, sqlx::Error>(Record {
             id: r.try_get(0)?,
@@ -158,14 +178,14 @@ macro_rules! decode {
 
 const COMMON_COLUMNS: usize = 11;
 
-fn select(def: &ModuleDef) -> String {
-    let fields: Vec<String> = def.fields.iter().map(|f| format!("t.{}", f.code)).collect();
+fn select(fs: &Fields) -> String {
+    let fields: Vec<String> = fs.columns().map(|f| format!("t.{}", f.code)).collect();
     format!(
         "SELECT t.id, t.version, t.owner_id, u.display_name AS owner_name, t.department_id, t.locked, \
-         t.deleted_at, t.created_by, t.created_at, t.updated_by, t.updated_at, {} \
+         t.deleted_at, t.created_by, t.created_at, t.updated_by, t.updated_at, {}, t.custom \
          FROM {} t LEFT JOIN users u ON u.id = t.owner_id",
         fields.join(", "),
-        def.table
+        fs.def.table
     )
 }
 
@@ -240,27 +260,46 @@ impl Sql {
     }
 }
 
-fn sort_expr(f: Option<&FieldDef>) -> String {
+fn sort_expr(backend: Backend, f: Option<&FieldDef>) -> String {
     match f {
         None => "t.id".into(),
-        Some(f) if f.kind.is_integer() => format!("COALESCE(t.{}, 0)", f.code),
-        Some(f) => format!("COALESCE(t.{}, '')", f.code),
+        Some(f) if f.kind.is_numeric() => format!("COALESCE({}, 0)", expr(backend, f)),
+        Some(f) => format!("COALESCE({}, '')", expr(backend, f)),
     }
 }
 
 fn cursor_bind(f: Option<&FieldDef>, v: &Value) -> Bind {
     match f {
-        Some(f) if !f.kind.is_integer() => {
-            Bind::Text(Some(v.as_str().unwrap_or_default().to_owned()))
+        Some(f) if f.kind.is_integer() => Bind::Int(Some(v.as_i64().unwrap_or_default())),
+        Some(f) if f.kind.is_numeric() => Bind::Float(Some(v.as_f64().unwrap_or_default())),
+        Some(_) => Bind::Text(Some(v.as_str().unwrap_or_default().to_owned())),
+        None => Bind::Int(Some(v.as_i64().unwrap_or_default())),
+    }
+}
+
+/// The bind value for comparing a field: typed columns take their type; custom values compare
+/// as SQLite's `json_extract` or PostgreSQL's `->>` yields them.
+fn condition_bind(backend: Backend, f: &FieldDef, v: &Value) -> Bind {
+    if !f.custom {
+        return to_bind(f.kind, v).unwrap_or(Bind::Text(None));
+    }
+    match (f.kind, backend) {
+        (k, _) if k.is_integer() => Bind::Int(v.as_i64()),
+        (k, _) if k.is_numeric() => Bind::Float(v.as_f64()),
+        (FieldKind::Checkbox, Backend::Sqlite) => {
+            Bind::Int(Some(i64::from(v.as_bool() == Some(true))))
         }
-        _ => Bind::Int(Some(v.as_i64().unwrap_or_default())),
+        (FieldKind::Checkbox, Backend::Postgres) => {
+            Bind::Text(Some((v.as_bool() == Some(true)).to_string()))
+        }
+        _ => Bind::Text(v.as_str().map(str::to_owned)),
     }
 }
 
 /// Records in scope matching the query, one page.
-pub async fn list(db: &Db, def: &ModuleDef, grant: &Grant, q: &ListQuery) -> Result<Vec<Record>> {
+pub async fn list(db: &Db, fs: &Fields, grant: &Grant, q: &ListQuery) -> Result<Vec<Record>> {
     let mut sql = Sql {
-        text: format!("{} WHERE {}", select(def), scope(def, grant)),
+        text: format!("{} WHERE {}", select(fs), scope(fs.def, grant)),
         binds: vec![],
     };
     sql.text += if q.deleted {
@@ -274,16 +313,16 @@ pub async fn list(db: &Db, def: &ModuleDef, grant: &Grant, q: &ListQuery) -> Res
     }
     if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         let p = sql.param(Bind::Text(Some(format!("%{}%", text.to_lowercase()))));
-        let ors: Vec<String> = def
-            .fields
+        let ors: Vec<String> = fs
             .iter()
-            .filter(|f| f.searchable)
+            .filter(|f| f.searchable && !f.custom)
             .map(|f| format!("LOWER(t.{}) LIKE {p}", f.code))
             .collect();
         sql.text += &format!(" AND ({})", ors.join(" OR "));
     }
+    let backend = db.backend();
     for c in &q.conditions {
-        let col = format!("t.{}", c.field.code);
+        let col = expr(backend, c.field);
         let cond = match c.op {
             Op::Empty => format!("{col} IS NULL"),
             Op::NotEmpty => format!("{col} IS NOT NULL"),
@@ -298,7 +337,7 @@ pub async fn list(db: &Db, def: &ModuleDef, grant: &Grant, q: &ListQuery) -> Res
                 format!("LOWER({col}) LIKE {p}")
             }
             op => {
-                let b = to_bind(c.field.kind, &c.value).unwrap_or(Bind::Text(None));
+                let b = condition_bind(backend, c.field, &c.value);
                 let p = sql.param(b);
                 let sym = match op {
                     Op::Eq => "=",
@@ -313,7 +352,7 @@ pub async fn list(db: &Db, def: &ModuleDef, grant: &Grant, q: &ListQuery) -> Res
         };
         sql.text += &format!(" AND {cond}");
     }
-    let key = sort_expr(q.sort);
+    let key = sort_expr(backend, q.sort);
     let desc = (q.descending || q.sort.is_none()) != q.reverse;
     if let Some(c) = &q.after {
         let (cmp, v) = (if desc { "<" } else { ">" }, cursor_bind(q.sort, &c.value));
@@ -341,7 +380,7 @@ pub async fn list(db: &Db, def: &ModuleDef, grant: &Grant, q: &ListQuery) -> Res
         .fetch_all(p)
         .await?;
         rows.iter()
-            .map(|r| decode!(def, r))
+            .map(|r| decode!(fs, r))
             .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
     })?)
 }
@@ -359,11 +398,11 @@ pub fn cursor_of(r: &Record, sort: Option<&FieldDef>) -> Cursor {
     Cursor { value, id: r.id }
 }
 
-async fn fetch(db: &Db, def: &ModuleDef, grant: &Grant, id: i64, deleted: bool) -> Result<Record> {
+async fn fetch(db: &Db, fs: &Fields, grant: &Grant, id: i64, deleted: bool) -> Result<Record> {
     let sql = format!(
         "{} WHERE t.id = $1 AND {} AND t.deleted_at IS {}",
-        select(def),
-        scope(def, grant),
+        select(fs),
+        scope(fs.def, grant),
         if deleted { "NOT NULL" } else { "NULL" }
     );
     let rec = on_db!(db, read, |p| {
@@ -372,7 +411,7 @@ async fn fetch(db: &Db, def: &ModuleDef, grant: &Grant, id: i64, deleted: bool) 
             .fetch_optional(p)
             .await?
         {
-            Some(r) => decode!(def, &r).map(Some),
+            Some(r) => decode!(fs, &r).map(Some),
             None => Ok(None),
         }
     })?;
@@ -380,24 +419,24 @@ async fn fetch(db: &Db, def: &ModuleDef, grant: &Grant, id: i64, deleted: bool) 
 }
 
 /// One live record in scope.
-pub async fn get(db: &Db, def: &ModuleDef, grant: &Grant, id: i64) -> Result<Record> {
-    fetch(db, def, grant, id, false).await
+pub async fn get(db: &Db, fs: &Fields, grant: &Grant, id: i64) -> Result<Record> {
+    fetch(db, fs, grant, id, false).await
 }
 
 /// One deleted record in scope (in the recycle bin).
-pub async fn get_deleted(db: &Db, def: &ModuleDef, grant: &Grant, id: i64) -> Result<Record> {
-    fetch(db, def, grant, id, true).await
+pub async fn get_deleted(db: &Db, fs: &Fields, grant: &Grant, id: i64) -> Result<Record> {
+    fetch(db, fs, grant, id, true).await
 }
 
-async fn tx_fetch(tx: &mut Tx, def: &ModuleDef, id: i64) -> Result<Option<Record>> {
-    let sql = format!("{} WHERE t.id = $1", select(def));
+async fn tx_fetch(tx: &mut Tx, fs: &Fields, id: i64) -> Result<Option<Record>> {
+    let sql = format!("{} WHERE t.id = $1", select(fs));
     Ok(on_tx!(tx, |c| {
         match sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(id)
             .fetch_optional(&mut *c)
             .await?
         {
-            Some(r) => decode!(def, &r).map(Some),
+            Some(r) => decode!(fs, &r).map(Some),
             None => Ok::<_, sqlx::Error>(None),
         }
     })?)
@@ -483,13 +522,13 @@ pub async fn department_of(tx: &mut Tx, user_id: i64) -> Result<Option<i64>> {
 /// Creates a record owned by `owner_id`. Values are already validated.
 pub async fn insert(
     tx: &mut Tx,
-    def: &ModuleDef,
+    fs: &Fields,
     grant: &Grant,
     owner_id: Option<i64>,
     values: &Values,
     actor: &Actor,
 ) -> Result<Record> {
-    let _ = scope(def, grant);
+    let _ = scope(fs.def, grant);
     let department_id = match owner_id {
         Some(o) => department_of(tx, o).await?,
         None => None,
@@ -511,16 +550,25 @@ pub async fn insert(
         Bind::Int(actor.user_id),
         Bind::Time(Some(t)),
     ];
-    for f in def.fields {
+    let mut custom = Values::new();
+    for f in fs.iter() {
         if let Some(v) = values.get(f.code) {
-            cols.push(f.code);
-            binds.push(to_bind(f.kind, v).ok_or(RecordError::NotFound)?);
+            if f.custom {
+                custom.insert(f.code.to_owned(), v.clone());
+            } else {
+                cols.push(f.code);
+                binds.push(to_bind(f.kind, v).ok_or(RecordError::NotFound)?);
+            }
         }
+    }
+    if !custom.is_empty() {
+        cols.push("custom");
+        binds.push(Bind::Json(Some(Value::Object(custom))));
     }
     let params: Vec<String> = (1..=binds.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "INSERT INTO {} ({}) VALUES ({}) RETURNING id",
-        def.table,
+        fs.def.table,
         cols.join(", "),
         params.join(", ")
     );
@@ -532,19 +580,19 @@ pub async fn insert(
         .fetch_one(&mut *c)
         .await
     })?;
-    history(tx, def, id, 1, actor, Change::event("create")).await?;
-    tx_fetch(tx, def, id).await?.ok_or(RecordError::NotFound)
+    history(tx, fs.def, id, 1, actor, Change::event("create")).await?;
+    tx_fetch(tx, fs, id).await?.ok_or(RecordError::NotFound)
 }
 
 /// Loads a record for a write and checks scope, deletion, lock and version.
 async fn for_write(
     tx: &mut Tx,
-    def: &ModuleDef,
+    fs: &Fields,
     grant: &Grant,
     id: i64,
     version: Option<i32>,
 ) -> Result<Record> {
-    let rec = tx_fetch(tx, def, id).await?.ok_or(RecordError::NotFound)?;
+    let rec = tx_fetch(tx, fs, id).await?.ok_or(RecordError::NotFound)?;
     if rec.deleted_at.is_some() || !grant.covers(rec.owner_id, rec.department_id) {
         return Err(RecordError::NotFound);
     }
@@ -560,21 +608,22 @@ async fn for_write(
 /// Returns the record after the change and the fields that really changed.
 pub async fn update(
     tx: &mut Tx,
-    def: &ModuleDef,
+    fs: &Fields,
     grant: &Grant,
     id: i64,
     version: i32,
     changes: &Values,
     actor: &Actor,
 ) -> Result<(Record, Vec<String>)> {
-    let before = for_write(tx, def, grant, id, Some(version)).await?;
+    let before = for_write(tx, fs, grant, id, Some(version)).await?;
     if before.locked {
         return Err(RecordError::Locked);
     }
     let mut sets = vec![];
     let mut binds = vec![];
     let mut changed = vec![];
-    for f in def.fields {
+    let mut patch = Values::new();
+    for f in fs.iter() {
         let Some(new) = changes.get(f.code) else {
             continue;
         };
@@ -582,12 +631,25 @@ pub async fn update(
         if *new == old {
             continue;
         }
-        binds.push(to_bind(f.kind, new).ok_or(RecordError::NotFound)?);
-        sets.push(format!("{} = ${}", f.code, binds.len()));
+        if f.custom {
+            patch.insert(f.code.to_owned(), new.clone());
+        } else {
+            binds.push(to_bind(f.kind, new).ok_or(RecordError::NotFound)?);
+            sets.push(format!("{} = ${}", f.code, binds.len()));
+        }
         changed.push((f.code, old, new.clone()));
     }
     if changed.is_empty() {
         return Ok((before, vec![]));
+    }
+    if !patch.is_empty() {
+        // Merge into the stored object, so values of retired or hidden fields are kept.
+        binds.push(Bind::Json(Some(Value::Object(patch))));
+        let p = binds.len();
+        sets.push(match tx {
+            Tx::Sqlite(_) => format!("custom = json_patch(COALESCE(custom, '{{}}'), ${p})"),
+            Tx::Postgres(_) => format!("custom = COALESCE(custom, '{{}}'::jsonb) || ${p}"),
+        });
     }
     let new_version = before.version + 1;
     binds.push(Bind::Int(actor.user_id));
@@ -600,7 +662,7 @@ pub async fn update(
     let pver = binds.len();
     let sql = format!(
         "UPDATE {} SET {}, version = version + 1 WHERE id = ${pid} AND version = ${pver}",
-        def.table,
+        fs.def.table,
         sets.join(", ")
     );
     let n = on_tx!(tx, |c| bind_all!(
@@ -611,13 +673,13 @@ pub async fn update(
     .await
     .map(|r| r.rows_affected()))?;
     if n == 0 {
-        let current = tx_fetch(tx, def, id).await?.ok_or(RecordError::NotFound)?;
+        let current = tx_fetch(tx, fs, id).await?.ok_or(RecordError::NotFound)?;
         return Err(RecordError::Conflict(Box::new(current)));
     }
     for (field, old, new) in &changed {
         history(
             tx,
-            def,
+            fs.def,
             id,
             new_version,
             actor,
@@ -625,7 +687,7 @@ pub async fn update(
         )
         .await?;
     }
-    let after = tx_fetch(tx, def, id).await?.ok_or(RecordError::NotFound)?;
+    let after = tx_fetch(tx, fs, id).await?.ok_or(RecordError::NotFound)?;
     Ok((
         after,
         changed.into_iter().map(|(f, _, _)| f.to_owned()).collect(),
@@ -650,19 +712,19 @@ async fn set_flag(tx: &mut Tx, def: &ModuleDef, id: i64, set: &str, actor: &Acto
 /// Moves a record to the recycle bin. Locked records must be unlocked first.
 pub async fn delete(
     tx: &mut Tx,
-    def: &ModuleDef,
+    fs: &Fields,
     grant: &Grant,
     id: i64,
     actor: &Actor,
 ) -> Result<Record> {
-    let rec = for_write(tx, def, grant, id, None).await?;
+    let rec = for_write(tx, fs, grant, id, None).await?;
     if rec.locked {
         return Err(RecordError::Locked);
     }
     let t = now();
     let stmt = format!(
         "UPDATE {} SET deleted_at = $1, version = version + 1, updated_by = $2, updated_at = $1 WHERE id = $3",
-        def.table
+        fs.def.table
     );
     on_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(stmt.as_str()))
         .bind(t)
@@ -671,49 +733,57 @@ pub async fn delete(
         .execute(&mut *c)
         .await
         .map(|r| r.rows_affected()))?;
-    history(tx, def, id, rec.version + 1, actor, Change::event("delete")).await?;
+    history(
+        tx,
+        fs.def,
+        id,
+        rec.version + 1,
+        actor,
+        Change::event("delete"),
+    )
+    .await?;
     Ok(rec)
 }
 
 /// Takes a record out of the recycle bin.
 pub async fn restore(
     tx: &mut Tx,
-    def: &ModuleDef,
+    fs: &Fields,
     grant: &Grant,
     id: i64,
     actor: &Actor,
 ) -> Result<Record> {
-    let rec = tx_fetch(tx, def, id).await?.ok_or(RecordError::NotFound)?;
+    let rec = tx_fetch(tx, fs, id).await?.ok_or(RecordError::NotFound)?;
     if rec.deleted_at.is_none() || !grant.covers(rec.owner_id, rec.department_id) {
         return Err(RecordError::NotFound);
     }
-    set_flag(tx, def, id, "deleted_at = NULL", actor).await?;
+    set_flag(tx, fs.def, id, "deleted_at = NULL", actor).await?;
     history(
         tx,
-        def,
+        fs.def,
         id,
         rec.version + 1,
         actor,
         Change::event("restore"),
     )
     .await?;
-    tx_fetch(tx, def, id).await?.ok_or(RecordError::NotFound)
+    tx_fetch(tx, fs, id).await?.ok_or(RecordError::NotFound)
 }
 
 /// Locks or unlocks a record (a locked record refuses every edit until unlocked).
 pub async fn set_locked(
     tx: &mut Tx,
-    def: &ModuleDef,
+    fs: &Fields,
     grant: &Grant,
     id: i64,
     locked: bool,
     actor: &Actor,
 ) -> Result<Record> {
-    let rec = for_write(tx, def, grant, id, None).await?;
+    let rec = for_write(tx, fs, grant, id, None).await?;
     if rec.locked != locked {
         set_flag(
             tx,
-            def,
+            fs.def,
             id,
             if locked {
                 "locked = TRUE"
@@ -725,7 +795,7 @@ pub async fn set_locked(
         .await?;
         history(
             tx,
-            def,
+            fs.def,
             id,
             rec.version + 1,
             actor,
@@ -733,26 +803,26 @@ pub async fn set_locked(
         )
         .await?;
     }
-    tx_fetch(tx, def, id).await?.ok_or(RecordError::NotFound)
+    tx_fetch(tx, fs, id).await?.ok_or(RecordError::NotFound)
 }
 
 /// Gives a record to another owner (and so to that owner's department).
 pub async fn transfer(
     tx: &mut Tx,
-    def: &ModuleDef,
+    fs: &Fields,
     grant: &Grant,
     id: i64,
     owner_id: i64,
     actor: &Actor,
 ) -> Result<Record> {
-    let rec = for_write(tx, def, grant, id, None).await?;
+    let rec = for_write(tx, fs, grant, id, None).await?;
     if rec.locked {
         return Err(RecordError::Locked);
     }
     let department_id = department_of(tx, owner_id).await?;
     let sql = format!(
         "UPDATE {} SET owner_id = $1, department_id = $2, version = version + 1, updated_by = $3, updated_at = $4 WHERE id = $5",
-        def.table
+        fs.def.table
     );
     on_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(owner_id)
@@ -765,7 +835,7 @@ pub async fn transfer(
         .map(|r| r.rows_affected()))?;
     history(
         tx,
-        def,
+        fs.def,
         id,
         rec.version + 1,
         actor,
@@ -777,7 +847,7 @@ pub async fn transfer(
         ),
     )
     .await?;
-    tx_fetch(tx, def, id).await?.ok_or(RecordError::NotFound)
+    tx_fetch(tx, fs, id).await?.ok_or(RecordError::NotFound)
 }
 
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]

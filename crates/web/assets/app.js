@@ -240,6 +240,35 @@
     if (el.tagName === "A") location.href = el.href; else { el.focus(); if (el.select) el.select(); }
   });
 
+  // Region pickers (地区, templates/region_picker.html): a changed level drops the levels below
+  // it and, when the choice has sub-regions, adds the next level's drop-down.
+  doc.addEventListener("change", function (e) {
+    var sel = e.target;
+    var picker = sel.closest && sel.closest("[data-region-picker]");
+    if (!picker || sel.tagName !== "SELECT") return;
+    var level = Number(sel.getAttribute("data-region-level"));
+    picker.querySelectorAll("select").forEach(function (s) {
+      if (Number(s.getAttribute("data-region-level")) > level) s.remove();
+    });
+    var seq = String(Number(picker.getAttribute("data-seq") || 0) + 1);
+    picker.setAttribute("data-seq", seq);
+    var label = picker.getAttribute("data-label-" + (level + 1));
+    if (!sel.value || !label) return;
+    fetch("/api/v1/regions?parent=" + encodeURIComponent(sel.value), { headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : []; })
+      .then(function (items) {
+        if (picker.getAttribute("data-seq") !== seq || !items.length) return;
+        var next = doc.createElement("select");
+        next.name = sel.name;
+        next.setAttribute("data-region-level", String(level + 1));
+        next.setAttribute("aria-label", label);
+        next.add(new Option(label, ""));
+        items.forEach(function (r) { next.add(new Option(r.name, r.code)); });
+        picker.appendChild(next);
+      })
+      .catch(function () { /* offline: the chosen level stands */ });
+  });
+
   // "Back" on error pages: only offered when there is somewhere to go back to.
   var back = doc.querySelector("[data-back]");
   if (back) {

@@ -4,7 +4,11 @@
 mod account;
 pub mod admin;
 mod auth;
+mod custom_fields;
+mod dictionary;
+mod openapi_records;
 pub mod records;
+mod regions;
 
 use axum::Router;
 use axum::extract::rejection::JsonRejection;
@@ -26,6 +30,9 @@ use crate::state::AppState;
         admin::list_users, admin::get_user, admin::create_user, admin::update_user, admin::reset_password,
         admin::list_roles, admin::get_role, admin::create_role, admin::update_role, admin::delete_role,
         admin::audit_log, admin::get_settings, admin::put_settings, admin::modules,
+        custom_fields::list, custom_fields::create, custom_fields::update,
+        regions::list_regions, regions::get_region, regions::create_region, regions::rename_region, regions::delete_region,
+        dictionary::list_lists, dictionary::list_items, dictionary::create_item, dictionary::reorder_items, dictionary::update_item, dictionary::delete_item,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -46,15 +53,29 @@ impl utoipa::Modify for BearerAuth {
 }
 
 pub fn router() -> Router<AppState> {
+    // The docs page reads our own document, which adds the engine modules (with their custom
+    // fields) to the static part per request.
     let docs: Router<AppState> = utoipa_swagger_ui::SwaggerUi::new("/api/docs")
-        .url("/api/v1/openapi.json", ApiDoc::openapi())
+        .config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json"))
         .into();
     Router::new()
+        .route("/api/v1/openapi.json", axum::routing::get(openapi_document))
+        .merge(custom_fields::router())
         .merge(auth::router())
         .merge(account::router())
         .merge(admin::router())
+        .merge(dictionary::router())
+        .merge(regions::router())
         .merge(records::router())
         .merge(docs)
+}
+
+async fn openapi_document(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::Json<serde_json::Value> {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    openapi_records::extend(&state, &mut doc).await;
+    axum::Json(doc)
 }
 
 /// JSON body extractor whose rejections are our localized 400/422 errors.

@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use base64::Engine;
-use guanxi_core::engine::ModuleDef;
+use guanxi_core::engine::Fields;
 use guanxi_store::records::{Condition, Cursor, HistoryEntry, ListQuery, Op, Record, Values};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -59,7 +59,7 @@ fn decode_cursor(s: &str) -> AppResult<Cursor> {
 }
 
 /// Reads list parameters from the query string pairs (shared with the HTML list).
-pub fn list_query(def: &ModuleDef, pairs: &[(String, String)]) -> AppResult<ListQuery> {
+pub fn list_query(fs: &Fields, pairs: &[(String, String)]) -> AppResult<ListQuery> {
     let mut q = ListQuery {
         limit: 50,
         ..ListQuery::default()
@@ -75,7 +75,7 @@ pub fn list_query(def: &ModuleDef, pairs: &[(String, String)]) -> AppResult<List
             }
             "cursor" if !v.is_empty() => q.after = Some(decode_cursor(v)?),
             "sort" if !v.is_empty() => {
-                let f = def.field(v).filter(|f| {
+                let f = fs.field(v).filter(|f| {
                     !matches!(
                         f.kind,
                         guanxi_core::engine::FieldKind::Date
@@ -88,7 +88,7 @@ pub fn list_query(def: &ModuleDef, pairs: &[(String, String)]) -> AppResult<List
             key if key.starts_with("f.") => {
                 let mut parts = key[2..].splitn(2, '.');
                 let (field, op) = (parts.next().unwrap_or(""), parts.next().unwrap_or("eq"));
-                let field = def
+                let field = fs
                     .field(field)
                     .ok_or(AppError::BadRequest("error-filter"))?;
                 let op: Op = serde_json::from_value(json!(op))
@@ -132,7 +132,7 @@ async fn list(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> AppResult<axum::Json<Page>> {
     let def = module(&m)?;
-    let q = list_query(def, &pairs)?;
+    let q = list_query(&*svc::fields(&s, def).await?, &pairs)?;
     let items = svc::list(&s, &auth, def, &q).await?;
     Ok(axum::Json(page(items, &q)))
 }
@@ -144,7 +144,7 @@ async fn recycle_bin(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> AppResult<axum::Json<Page>> {
     let def = module(&m)?;
-    let mut q = list_query(def, &pairs)?;
+    let mut q = list_query(&*svc::fields(&s, def).await?, &pairs)?;
     q.deleted = true;
     let items = svc::list(&s, &auth, def, &q).await?;
     Ok(axum::Json(page(items, &q)))
@@ -302,7 +302,7 @@ async fn related(
         .find(|r| guanxi_core::engine::def_of(r.module).is_some_and(|d| d.code == other))
         .ok_or(AppError::NotFound)?;
     let odef = guanxi_core::engine::def_of(rel.module).ok_or(AppError::NotFound)?;
-    let mut q = list_query(odef, &pairs)?;
+    let mut q = list_query(&*svc::fields(&s, odef).await?, &pairs)?;
     q.related = Some((rel.via, rid));
     let items = svc::list(&s, &auth, odef, &q).await?;
     Ok(axum::Json(page(items, &q)))

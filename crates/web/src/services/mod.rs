@@ -4,8 +4,11 @@
 
 pub mod account;
 pub mod audit;
+pub mod custom_fields;
 pub mod departments;
+pub mod dictionary;
 pub mod records;
+pub mod regions;
 pub mod roles;
 pub mod session;
 pub mod settings;

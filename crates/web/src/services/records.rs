@@ -1,7 +1,9 @@
 //! Use cases of the record engine, the same for every module: validate input against the
 //! module's field definitions, authorize through the policy, write with history and audit.
 
-use guanxi_core::engine::{self, FieldDef, FieldKind, ModuleDef};
+use std::sync::Arc;
+
+use guanxi_core::engine::{self, FieldDef, FieldKind, Fields, ModuleDef};
 use guanxi_core::validate::{self, FieldError};
 use guanxi_core::{Action, Module};
 use guanxi_store::audit::{self, Event};
@@ -28,6 +30,34 @@ impl From<RecordError> for AppError {
 /// The module for a URL segment; unknown modules are 404.
 pub fn module(code: &str) -> AppResult<&'static ModuleDef> {
     engine::module_def(code).ok_or(AppError::NotFound)
+}
+
+/// The module's fields now, custom ones included.
+pub async fn fields(state: &AppState, def: &'static ModuleDef) -> AppResult<Arc<Fields>> {
+    Ok(guanxi_store::custom_fields::fields(&state.db, def).await?)
+}
+
+fn number(f: &FieldDef, v: &Value) -> Result<f64, FieldError> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().replace(',', "").trim_end_matches('%').parse().ok(),
+        _ => None,
+    }
+    .filter(|n: &f64| n.is_finite())
+    .ok_or_else(|| FieldError::new(f.code, "error-number"))
+}
+
+async fn dictionary_code(state: &AppState, f: &FieldDef, code: &str) -> Result<String, FieldError> {
+    let items = guanxi_store::dictionary::list(&state.db, f.dictionary.unwrap_or_default())
+        .await
+        .map_err(|_| FieldError::new(f.code, "error-option"))?;
+    // Accept the code or a label in either language (imports and scripts use labels).
+    items
+        .iter()
+        .find(|i| i.code == code || i.label_zh == code || i.label_en.eq_ignore_ascii_case(code))
+        .filter(|i| i.active)
+        .map(|i| i.code.clone())
+        .ok_or_else(|| FieldError::new(f.code, "error-option"))
 }
 
 /// Checks one value against its field; returns the value to store.
@@ -99,21 +129,61 @@ async fn check_value(state: &AppState, f: &FieldDef, v: &Value) -> Result<Value,
             }
             json!(s)
         }
-        FieldKind::Select => {
-            let code = text(v)?;
-            let dict = f.dictionary.unwrap_or_default();
-            let items = guanxi_store::dictionary::list(&state.db, dict)
+        FieldKind::Select => json!(dictionary_code(state, f, &text(v)?).await?),
+        FieldKind::MultiSelect => {
+            let codes: Vec<String> = match v {
+                Value::Array(a) => a
+                    .iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect(),
+                Value::String(s) => s
+                    .split([',', '，', ';'])
+                    .map(|x| x.trim().to_owned())
+                    .filter(|x| !x.is_empty())
+                    .collect(),
+                _ => return Err(FieldError::new(f.code, "error-type")),
+            };
+            let mut out = vec![];
+            for c in codes {
+                let code = dictionary_code(state, f, &c).await?;
+                if !out.contains(&code) {
+                    out.push(code);
+                }
+            }
+            json!(out)
+        }
+        FieldKind::Decimal | FieldKind::Percent => json!(number(f, v)?),
+        FieldKind::Money => {
+            // Money arrives in yuan ("12,345.67") and is kept in cents.
+            let yuan = number(f, v)?;
+            json!((yuan * 100.0).round() as i64)
+        }
+        FieldKind::Region => {
+            let code = text(v)?.trim().to_owned();
+            if code.is_empty()
+                || code.len() > 20
+                || !code.chars().all(|c| c.is_ascii_alphanumeric())
+            {
+                return Err(FieldError::new(f.code, "error-region"));
+            }
+            json!(code)
+        }
+        FieldKind::User => {
+            let n = integer(f, v)?;
+            let ok = guanxi_store::users::credentials_by_id(&state.db, n)
                 .await
-                .map_err(|_| FieldError::new(f.code, "error-option"))?;
-            // Accept the code or a label in either language (imports and scripts use labels).
-            let item = items
-                .iter()
-                .find(|i| {
-                    i.code == code || i.label_zh == code || i.label_en.eq_ignore_ascii_case(&code)
-                })
-                .filter(|i| i.active)
-                .ok_or_else(|| FieldError::new(f.code, "error-option"))?;
-            json!(item.code)
+                .is_ok_and(|u| u.is_active);
+            if !ok {
+                return Err(FieldError::new(f.code, "error-user-missing"));
+            }
+            json!(n)
+        }
+        FieldKind::Department => {
+            let n = integer(f, v)?;
+            if guanxi_store::departments::get(&state.db, n).await.is_err() {
+                return Err(FieldError::new(f.code, "error-department-missing"));
+            }
+            json!(n)
         }
         FieldKind::Checkbox => match v {
             Value::Bool(b) => json!(b),
@@ -133,20 +203,17 @@ async fn check_value(state: &AppState, f: &FieldDef, v: &Value) -> Result<Value,
                 .map_err(|_| FieldError::new(f.code, "error-date"))?;
             json!(d.with_timezone(&chrono::Utc).to_rfc3339())
         }
-        FieldKind::Integer
-        | FieldKind::Money
-        | FieldKind::User
-        | FieldKind::Department
-        | FieldKind::Relation(_) => {
-            let n = match v {
-                Value::Number(n) => n.as_i64(),
-                Value::String(s) => s.trim().parse().ok(),
-                _ => None,
-            }
-            .ok_or_else(|| FieldError::new(f.code, "error-integer"))?;
-            json!(n)
-        }
+        FieldKind::Integer | FieldKind::Relation(_) => json!(integer(f, v)?),
     })
+}
+
+fn integer(f: &FieldDef, v: &Value) -> Result<i64, FieldError> {
+    match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .ok_or_else(|| FieldError::new(f.code, "error-integer"))
 }
 
 /// Validates an input object: unknown and read-only fields are refused; on create every
@@ -154,14 +221,14 @@ async fn check_value(state: &AppState, f: &FieldDef, v: &Value) -> Result<Value,
 pub async fn check(
     state: &AppState,
     auth: &Auth,
-    def: &ModuleDef,
+    fs: &Fields,
     input: &Values,
     create: bool,
 ) -> AppResult<Values> {
     let mut errors = vec![];
     let mut out = Values::new();
     for (k, v) in input {
-        match def.field(k) {
+        match fs.field(k) {
             Some(f) if !f.read_only => match check_value(state, f, v).await {
                 Ok(v) => {
                     out.insert(k.clone(), v);
@@ -172,8 +239,7 @@ pub async fn check(
         }
     }
     if create {
-        for f in def
-            .fields
+        for f in fs
             .iter()
             .filter(|f| f.required && !input.contains_key(f.code))
         {
@@ -181,11 +247,13 @@ pub async fn check(
         }
     }
     // Relations must point at a live record the caller may see.
-    for f in def.fields {
+    for f in fs.iter() {
         if let (FieldKind::Relation(target), Some(Value::Number(n))) = (f.kind, out.get(f.code)) {
             let ok = match (engine::def_of(target), n.as_i64()) {
                 (Some(tdef), Some(id)) => match auth.principal.authorize(target, Action::View) {
-                    Ok(g) => records::get(&state.db, tdef, &g, id).await.is_ok(),
+                    Ok(g) => records::get(&state.db, &Fields::builtin(tdef), &g, id)
+                        .await
+                        .is_ok(),
                     Err(_) => false,
                 },
                 _ => false,
@@ -202,7 +270,7 @@ pub async fn check(
     }
 }
 
-fn event(def: &ModuleDef, action: &'static str, rec: &Record, summary: String) -> Event {
+fn event(def: &'static ModuleDef, action: &'static str, rec: &Record, summary: String) -> Event {
     Event::new(action, summary)
         .module(def.module)
         .target(rec.id, rec.title(def))
@@ -211,16 +279,23 @@ fn event(def: &ModuleDef, action: &'static str, rec: &Record, summary: String) -
 pub async fn list(
     state: &AppState,
     auth: &Auth,
-    def: &ModuleDef,
+    def: &'static ModuleDef,
     q: &ListQuery,
 ) -> AppResult<Vec<Record>> {
     let g = auth.principal.authorize(def.module, Action::View)?;
-    Ok(records::list(&state.db, def, &g, q).await?)
+    let fs = fields(state, def).await?;
+    Ok(records::list(&state.db, &fs, &g, q).await?)
 }
 
-pub async fn get(state: &AppState, auth: &Auth, def: &ModuleDef, id: i64) -> AppResult<Record> {
+pub async fn get(
+    state: &AppState,
+    auth: &Auth,
+    def: &'static ModuleDef,
+    id: i64,
+) -> AppResult<Record> {
     let g = auth.principal.authorize(def.module, Action::View)?;
-    Ok(records::get(&state.db, def, &g, id).await?)
+    let fs = fields(state, def).await?;
+    Ok(records::get(&state.db, &fs, &g, id).await?)
 }
 
 /// Creates a record; the owner is the caller unless `owner_id` names someone else (which needs
@@ -228,12 +303,13 @@ pub async fn get(state: &AppState, auth: &Auth, def: &ModuleDef, id: i64) -> App
 pub async fn create(
     state: &AppState,
     auth: &Auth,
-    def: &ModuleDef,
+    def: &'static ModuleDef,
     input: &Values,
     owner_id: Option<i64>,
 ) -> AppResult<Record> {
     let g = auth.principal.authorize(def.module, Action::Create)?;
-    let mut values = check(state, auth, def, input, true).await?;
+    let fs = fields(state, def).await?;
+    let mut values = check(state, auth, &fs, input, true).await?;
     derive(def, &mut values);
     let owner = match owner_id {
         Some(o) if o != auth.principal.user_id => {
@@ -243,7 +319,7 @@ pub async fn create(
         _ => auth.principal.user_id,
     };
     let mut tx = state.db.begin().await?;
-    let rec = records::insert(&mut tx, def, &g, Some(owner), &values, &auth.actor)
+    let rec = records::insert(&mut tx, &fs, &g, Some(owner), &values, &auth.actor)
         .await
         .map_err(|e| match e {
             RecordError::NotFound => {
@@ -267,7 +343,7 @@ pub async fn create(
 }
 
 /// Values the system keeps in step with others (the pinyin of a customer's name).
-fn derive(def: &ModuleDef, values: &mut Values) {
+fn derive(def: &'static ModuleDef, values: &mut Values) {
     if def.module == Module::Customers
         && let Some(Value::String(name)) = values.get("name")
     {
@@ -279,17 +355,27 @@ fn derive(def: &ModuleDef, values: &mut Values) {
 pub async fn update(
     state: &AppState,
     auth: &Auth,
-    def: &ModuleDef,
+    def: &'static ModuleDef,
     id: i64,
     version: i32,
     input: &Values,
 ) -> AppResult<Record> {
     let g = auth.principal.authorize(def.module, Action::Edit)?;
-    let mut values = check(state, auth, def, input, false).await?;
+    let fs = fields(state, def).await?;
+    // Values resent unchanged (a form saves every field) are not validated again, so a record
+    // keeps an option that has since been disabled.
+    let current = records::get(&state.db, &fs, &g, id).await?;
+    let input: Values = input
+        .iter()
+        .filter(|(k, v)| current.values.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let input = &input;
+    let mut values = check(state, auth, &fs, input, false).await?;
     derive(def, &mut values);
     let mut tx = state.db.begin().await?;
     let (rec, changed) =
-        records::update(&mut tx, def, &g, id, version, &values, &auth.actor).await?;
+        records::update(&mut tx, &fs, &g, id, version, &values, &auth.actor).await?;
     if !changed.is_empty() {
         audit::record(
             &mut tx,
@@ -312,10 +398,16 @@ pub async fn update(
     Ok(rec)
 }
 
-pub async fn delete(state: &AppState, auth: &Auth, def: &ModuleDef, id: i64) -> AppResult<Record> {
+pub async fn delete(
+    state: &AppState,
+    auth: &Auth,
+    def: &'static ModuleDef,
+    id: i64,
+) -> AppResult<Record> {
     let g = auth.principal.authorize(def.module, Action::Delete)?;
+    let fs = fields(state, def).await?;
     let mut tx = state.db.begin().await?;
-    let rec = records::delete(&mut tx, def, &g, id, &auth.actor).await?;
+    let rec = records::delete(&mut tx, &fs, &g, id, &auth.actor).await?;
     audit::record(
         &mut tx,
         &auth.actor,
@@ -331,10 +423,16 @@ pub async fn delete(state: &AppState, auth: &Auth, def: &ModuleDef, id: i64) -> 
     Ok(rec)
 }
 
-pub async fn restore(state: &AppState, auth: &Auth, def: &ModuleDef, id: i64) -> AppResult<Record> {
+pub async fn restore(
+    state: &AppState,
+    auth: &Auth,
+    def: &'static ModuleDef,
+    id: i64,
+) -> AppResult<Record> {
     let g = auth.principal.authorize(def.module, Action::Delete)?;
+    let fs = fields(state, def).await?;
     let mut tx = state.db.begin().await?;
-    let rec = records::restore(&mut tx, def, &g, id, &auth.actor).await?;
+    let rec = records::restore(&mut tx, &fs, &g, id, &auth.actor).await?;
     audit::record(
         &mut tx,
         &auth.actor,
@@ -357,13 +455,14 @@ pub async fn restore(state: &AppState, auth: &Auth, def: &ModuleDef, id: i64) ->
 pub async fn set_locked(
     state: &AppState,
     auth: &Auth,
-    def: &ModuleDef,
+    def: &'static ModuleDef,
     id: i64,
     locked: bool,
 ) -> AppResult<Record> {
     let g = auth.principal.authorize(def.module, Action::Edit)?;
+    let fs = fields(state, def).await?;
     let mut tx = state.db.begin().await?;
-    let rec = records::set_locked(&mut tx, def, &g, id, locked, &auth.actor).await?;
+    let rec = records::set_locked(&mut tx, &fs, &g, id, locked, &auth.actor).await?;
     let (action, verb) = if locked {
         ("record.lock", "locked")
     } else {
@@ -387,7 +486,7 @@ pub async fn set_locked(
 pub async fn transfer(
     state: &AppState,
     auth: &Auth,
-    def: &ModuleDef,
+    def: &'static ModuleDef,
     id: i64,
     owner_id: i64,
 ) -> AppResult<Record> {
@@ -399,8 +498,9 @@ pub async fn transfer(
             "error-user-missing",
         )]));
     }
+    let fs = fields(state, def).await?;
     let mut tx = state.db.begin().await?;
-    let rec = records::transfer(&mut tx, def, &g, id, owner_id, &auth.actor).await?;
+    let rec = records::transfer(&mut tx, &fs, &g, id, owner_id, &auth.actor).await?;
     audit::record(
         &mut tx,
         &auth.actor,
@@ -423,7 +523,7 @@ pub async fn transfer(
 pub async fn history(
     state: &AppState,
     auth: &Auth,
-    def: &ModuleDef,
+    def: &'static ModuleDef,
     id: i64,
 ) -> AppResult<Vec<HistoryEntry>> {
     get(state, auth, def, id).await?;
@@ -434,16 +534,17 @@ pub async fn history(
 pub async fn restore_value(
     state: &AppState,
     auth: &Auth,
-    def: &ModuleDef,
+    def: &'static ModuleDef,
     id: i64,
     entry: i64,
 ) -> AppResult<Record> {
     let rec = get(state, auth, def, id).await?;
+    let fs = fields(state, def).await?;
     let e = records::history_entry(&state.db, def, id, entry).await?;
     let Some(field) = e
         .field
         .as_deref()
-        .and_then(|f| def.field(f))
+        .and_then(|f| fs.field(f))
         .filter(|f| !f.read_only)
     else {
         return Err(AppError::conflict("error-history-not-restorable"));

@@ -8,6 +8,7 @@ mod form;
 mod login;
 pub mod pages;
 mod records;
+pub mod regions_picker;
 mod search;
 mod shell;
 

@@ -127,6 +127,24 @@ const TREE: &Tree = &[
                 "gear",
                 Some(Module::Settings),
             ),
+            (
+                "/admin/regions",
+                "regions-title",
+                "tree",
+                Some(Module::Settings),
+            ),
+            (
+                "/admin/dictionary",
+                "dictionary-title",
+                "list",
+                Some(Module::Settings),
+            ),
+            (
+                "/admin/fields",
+                "fields-title",
+                "list",
+                Some(Module::Settings),
+            ),
         ],
     ),
 ];

@@ -1,6 +1,9 @@
 //! Administration pages: departments, users, roles, audit log, settings.
 
 mod departments;
+mod dictionary;
+mod fields;
+mod regions;
 mod roles;
 mod system;
 mod users;
@@ -12,6 +15,9 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(departments::router())
+        .merge(fields::router())
+        .merge(regions::router())
+        .merge(dictionary::router())
         .merge(users::router())
         .merge(roles::router())
         .merge(system::router())

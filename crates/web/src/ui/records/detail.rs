@@ -75,7 +75,8 @@ async fn neighbours(
         .into_owned()
         .filter(|(k, _)| k != "cursor")
         .collect();
-    let base = list_query(def, &pairs).unwrap_or_default();
+    let fs = svc::fields(state, def).await?;
+    let base = list_query(&fs, &pairs).unwrap_or_default();
     let step = |reverse: bool| ListQuery {
         after: Some(cursor_of(rec, base.sort)),
         limit: 1,
@@ -110,9 +111,9 @@ pub async fn page(
     let rec = svc::get(&state, &auth, def, id).await?;
     let tr = Tr(auth.locale);
     let tz = auth.principal.time_zone.clone();
-    let look = Lookups::load(&state, &auth, def, &[&rec], true).await;
-    let fields = def
-        .fields
+    let fs = svc::fields(&state, def).await?;
+    let look = Lookups::load(&state, &auth, &fs, &[&rec], true).await;
+    let fields = fs
         .iter()
         .filter(|f| !f.hidden)
         .map(|f| look.field_view(def, f, rec.values.get(f.code), tr, &tz))
@@ -132,9 +133,9 @@ pub async fn page(
         };
         let items = svc::list(&state, &auth, odef, &q).await?;
         let refs: Vec<&Record> = items.iter().collect();
-        let olook = Lookups::load(&state, &auth, odef, &refs, false).await;
-        let cols: Vec<_> = odef
-            .fields
+        let ofs = svc::fields(&state, odef).await?;
+        let olook = Lookups::load(&state, &auth, &ofs, &refs, false).await;
+        let cols: Vec<_> = ofs
             .iter()
             .filter(|f| f.list && f.code != odef.title && f.code != r.via)
             .collect();
@@ -144,8 +145,8 @@ pub async fn page(
             via: r.via,
             columns: std::iter::once(odef.title)
                 .chain(cols.iter().map(|f| f.code))
-                .filter_map(|c| odef.field(c))
-                .map(|f| tr.t(&f.label_key(odef)))
+                .filter_map(|c| ofs.field(c))
+                .map(|f| f.label_in(odef, tr.0))
                 .collect(),
             rows: items
                 .iter()
@@ -292,7 +293,8 @@ pub async fn history(
     let entries = svc::history(&state, &auth, def, id).await?;
     let tr = Tr(auth.locale);
     let tz = auth.principal.time_zone.clone();
-    let look = Lookups::load(&state, &auth, def, &[&rec], false).await;
+    let fs = svc::fields(&state, def).await?;
+    let look = Lookups::load(&state, &auth, &fs, &[&rec], false).await;
     let show = |f: Option<&'static guanxi_core::engine::FieldDef>, v: &Option<String>| -> String {
         let val: Option<serde_json::Value> =
             v.as_deref().and_then(|s| serde_json::from_str(s).ok());
@@ -304,12 +306,12 @@ pub async fn history(
     let rows = entries
         .into_iter()
         .map(|e| {
-            let f = e.field.as_deref().and_then(|c| def.field(c));
+            let f = e.field.as_deref().and_then(|c| fs.field(c));
             HistoryRow {
                 at: crate::ui::pages::local_time(&e.at, &tz),
                 event: tr.t(&format!("history-event-{}", e.event)),
                 field: f
-                    .map(|f| tr.t(&f.label_key(def)))
+                    .map(|f| f.label_in(def, tr.0))
                     .or_else(|| e.field.as_ref().map(|_| tr.t("record-owner")))
                     .unwrap_or_default(),
                 old: show(f, &e.old_value),

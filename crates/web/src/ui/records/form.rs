@@ -5,7 +5,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use guanxi_core::engine::{FieldKind, ModuleDef};
+use guanxi_core::engine::{FieldKind, Fields, ModuleDef};
 use guanxi_store::records::Values;
 use serde_json::{Value, json};
 
@@ -36,16 +36,22 @@ impl FormPage {
 }
 
 /// Form values from a submitted form: every editable field is present (an empty input clears).
-fn values_from(def: &ModuleDef, form: &RawForm) -> Values {
+fn values_from(fs: &Fields, form: &RawForm) -> Values {
     let mut v = Values::new();
-    for f in def.editable() {
+    for f in fs.editable() {
         let raw = form.get(f.code);
         let val = match f.kind {
             FieldKind::Checkbox => json!(form.has(f.code)),
+            FieldKind::MultiSelect => json!(
+                form.all(f.code)
+                    .into_iter()
+                    .filter(|x| !x.is_empty())
+                    .collect::<Vec<_>>()
+            ),
             _ if raw.trim().is_empty() => Value::Null,
             _ => json!(raw),
         };
-        if form.has(f.code) || f.kind == FieldKind::Checkbox {
+        if form.has(f.code) || matches!(f.kind, FieldKind::Checkbox | FieldKind::MultiSelect) {
             v.insert(f.code.to_owned(), val);
         }
     }
@@ -77,8 +83,11 @@ async fn render(
         updated_at: chrono::Utc::now(),
         values: values.clone(),
     };
-    let look = Lookups::load(state, auth, def, &[&rec], true).await;
-    let fields = def
+    let fs = svc::fields(state, def)
+        .await
+        .unwrap_or_else(|_| std::sync::Arc::new(Fields::builtin(def)));
+    let look = Lookups::load(state, auth, &fs, &[&rec], true).await;
+    let fields = fs
         .editable()
         .map(|f| {
             let mut v = look.field_view(def, f, values.get(f.code), tr, &tz);
@@ -132,6 +141,7 @@ pub async fn new_form(
     let def = module(&m)?;
     auth.principal
         .authorize(def.module, guanxi_core::Action::Create)?;
+    let fs = svc::fields(&state, def).await?;
     let mut values = Values::new();
     if let Some(copy) = pairs
         .iter()
@@ -139,14 +149,14 @@ pub async fn new_form(
         .and_then(|(_, v)| v.parse::<i64>().ok())
     {
         let src = svc::get(&state, &auth, def, copy).await?;
-        for f in def.editable() {
+        for f in fs.editable() {
             if let Some(v) = src.values.get(f.code) {
                 values.insert(f.code.to_owned(), v.clone());
             }
         }
     }
     for (k, v) in &pairs {
-        if let Some(f) = def.field(k).filter(|f| !f.read_only) {
+        if let Some(f) = fs.field(k).filter(|f| !f.read_only) {
             let val = if f.kind.is_integer() {
                 v.parse::<i64>().map(|n| json!(n)).unwrap_or(Value::Null)
             } else {
@@ -165,7 +175,7 @@ pub async fn create(
     form: RawForm,
 ) -> AppResult<Response> {
     let def = module(&m)?;
-    let values = values_from(def, &form);
+    let values = values_from(&*svc::fields(&state, def).await?, &form);
     let input: Values = values
         .iter()
         .filter(|(_, v)| !v.is_null())
@@ -241,8 +251,9 @@ async fn save(
             let mut page =
                 render(state, auth, def, Some(id), current_version, &shown, vec![]).await;
             let rec = svc::get(state, auth, def, id).await?;
-            let look = Lookups::load(state, auth, def, &[&rec], false).await;
-            let diffs = def
+            let fs = svc::fields(state, def).await?;
+            let look = Lookups::load(state, auth, &fs, &[&rec], false).await;
+            let diffs = fs
                 .editable()
                 .filter(|f| {
                     shown
@@ -252,7 +263,7 @@ async fn save(
                 .map(|f| {
                     let tz = &auth.principal.time_zone;
                     (
-                        tr.t(&f.label_key(def)),
+                        f.label_in(def, tr.0),
                         look.display(f, current.get(f.code), tr, tz),
                         look.display(f, shown.get(f.code), tr, tz),
                     )
@@ -277,7 +288,7 @@ pub async fn update(
         .get("version")
         .parse()
         .map_err(|_| AppError::BadRequest("error-version-required"))?;
-    let values = values_from(def, &form);
+    let values = values_from(&*svc::fields(&state, def).await?, &form);
     save(&state, &auth, def, id, version, values.clone(), values).await
 }
 
@@ -298,7 +309,7 @@ pub async fn update_field(
         .get("version")
         .parse()
         .map_err(|_| AppError::BadRequest("error-version-required"))?;
-    let mut values = values_from(def, &form);
+    let mut values = values_from(&*svc::fields(&state, def).await?, &form);
     values.retain(|k, _| k == f.code);
     if values.is_empty() {
         values.insert(f.code.to_owned(), Value::Null);

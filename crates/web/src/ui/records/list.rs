@@ -5,7 +5,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use guanxi_core::Action;
-use guanxi_core::engine::ModuleDef;
+use guanxi_core::engine::{Fields, ModuleDef};
 use guanxi_store::records::Record;
 
 use super::view::{Lookups, module_name};
@@ -58,16 +58,15 @@ fn query_string(pairs: &[(String, String)], skip: &[&str]) -> String {
     s.finish()
 }
 
-fn rows(def: &ModuleDef, items: &[Record], look: &Lookups, tr: Tr, tz: &str) -> Vec<Row> {
+fn rows(fs: &Fields, items: &[Record], look: &Lookups, tr: Tr, tz: &str) -> Vec<Row> {
     items
         .iter()
         .map(|r| Row {
             id: r.id,
-            title: r.title(def),
-            cells: def
-                .fields
+            title: r.title(fs.def),
+            cells: fs
                 .iter()
-                .filter(|f| f.list && f.code != def.title)
+                .filter(|f| f.list && f.code != fs.def.title)
                 .map(|f| look.display(f, r.values.get(f.code), tr, tz))
                 .collect(),
             owner: r.owner_name.clone().unwrap_or_default(),
@@ -84,13 +83,14 @@ async fn render(
     pairs: Vec<(String, String)>,
     bin: bool,
 ) -> AppResult<ListPage> {
-    let mut q = list_query(def, &pairs)?;
+    let fs = svc::fields(state, def).await?;
+    let mut q = list_query(&fs, &pairs)?;
     q.deleted = bin;
     let items = svc::list(state, auth, def, &q).await?;
     let tr = Tr(auth.locale);
     let tz = auth.principal.time_zone.clone();
     let refs: Vec<&Record> = items.iter().collect();
-    let look = Lookups::load(state, auth, def, &refs, false).await;
+    let look = Lookups::load(state, auth, &fs, &refs, false).await;
     let base = if bin {
         format!("/{}/recycle-bin", def.code)
     } else {
@@ -102,8 +102,7 @@ async fn render(
         .map(|(_, v)| v.as_str())
         .unwrap_or("");
     let desc = pairs.iter().any(|(k, v)| k == "order" && v == "desc");
-    let columns = def
-        .fields
+    let columns = fs
         .iter()
         .filter(|f| f.list)
         .map(|f| {
@@ -116,7 +115,7 @@ async fn render(
             let rest = query_string(&pairs, &["sort", "order", "cursor"]);
             let sep = if rest.is_empty() { "" } else { "&" };
             Column {
-                label: tr.t(&f.label_key(def)),
+                label: f.label_in(def, tr.0),
                 sorted,
                 sort_link: format!("{base}?{rest}{sep}sort={}&order={order}", f.code),
             }
@@ -156,7 +155,7 @@ async fn render(
     Ok(ListPage {
         module: def.code,
         name,
-        rows: rows(def, &items, &look, tr, &tz),
+        rows: rows(&fs, &items, &look, tr, &tz),
         columns,
         q: q.q.clone().unwrap_or_default(),
         query: query_string(&pairs, &["cursor", "ok"]),

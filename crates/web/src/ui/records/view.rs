@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use guanxi_core::engine::{self, FieldDef, FieldKind, ModuleDef};
-use guanxi_core::{Action, Locale};
+use guanxi_core::Action;
+use guanxi_core::engine::{self, FieldDef, FieldKind, Fields, ModuleDef};
 use guanxi_store::records::{ListQuery, Record};
 use serde_json::Value;
 
@@ -15,13 +15,16 @@ use crate::ui::Tr;
 pub struct FieldView {
     pub code: &'static str,
     pub label: String,
-    /// `text`, `textarea`, `select`, `checkbox`, `date`, `datetime`, `tel`, `email`, `url`, `number`.
+    /// `text`, `textarea`, `select`, `multiselect`, `checkbox`, `date`, `datetime`, `tel`,
+    /// `email`, `url`, `number`, `decimal`, `region`.
     pub input: &'static str,
     pub required: bool,
     pub read_only: bool,
     pub max_len: usize,
     /// The value as an input holds it.
     pub raw: String,
+    /// For multi-selects: the chosen codes.
+    pub chosen: Vec<String>,
     /// The value as a reader sees it.
     pub display: String,
     /// For selects: (value, label).
@@ -33,7 +36,7 @@ pub struct FieldView {
 
 impl FieldView {
     pub fn selected(&self, v: &str) -> bool {
-        self.raw == v
+        self.raw == v || self.chosen.iter().any(|c| c == v)
     }
 }
 
@@ -43,31 +46,51 @@ pub fn input_kind(k: FieldKind) -> &'static str {
         FieldKind::Select | FieldKind::Relation(_) | FieldKind::User | FieldKind::Department => {
             "select"
         }
+        FieldKind::MultiSelect => "multiselect",
         FieldKind::Checkbox => "checkbox",
         FieldKind::Date => "date",
         FieldKind::DateTime => "datetime",
         FieldKind::Phone => "tel",
         FieldKind::Email => "email",
         FieldKind::Url => "url",
-        FieldKind::Integer | FieldKind::Money => "number",
+        FieldKind::Integer => "number",
+        FieldKind::Money | FieldKind::Decimal | FieldKind::Percent => "decimal",
+        FieldKind::Region => "region",
         FieldKind::Text | FieldKind::CreditCode => "text",
     }
 }
 
-/// Everything needed to show values of a module: dictionary labels and the titles of related
-/// records, loaded once per page (never per row).
+/// ¥12,345.67 from cents.
+pub fn money(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let c = cents.unsigned_abs();
+    let yuan = (c / 100).to_string();
+    let mut grouped = String::new();
+    for (i, ch) in yuan.chars().enumerate() {
+        if i > 0 && (yuan.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    format!("{sign}¥{grouped}.{:02}", c % 100)
+}
+
+/// Everything needed to show values of a module: dictionary labels, users, departments and the
+/// titles of related records, loaded once per page (never per row).
 pub struct Lookups {
     dict: HashMap<(String, String), String>,
     options: HashMap<String, Vec<(String, String)>>,
     titles: HashMap<(&'static str, i64), String>,
     relation_options: HashMap<&'static str, Vec<(String, String)>>,
+    users: Vec<(i64, String, bool)>,
+    departments: Vec<(i64, String)>,
 }
 
 impl Lookups {
     pub async fn load(
         state: &AppState,
         auth: &Auth,
-        def: &ModuleDef,
+        fs: &Fields,
         records: &[&Record],
         with_options: bool,
     ) -> Lookups {
@@ -89,9 +112,30 @@ impl Lookups {
                     .push((i.code.clone(), i.label(locale).to_owned()));
             }
         }
+        let needs = |k: fn(FieldKind) -> bool| fs.iter().any(|f| k(f.kind));
+        let users = if needs(|k| k == FieldKind::User) {
+            let all = guanxi_store::users::list_all(&state.db)
+                .await
+                .unwrap_or_default();
+            all.into_iter()
+                .map(|u| (u.id, u.display_name, u.is_active))
+                .collect()
+        } else {
+            vec![]
+        };
+        let departments = if needs(|k| k == FieldKind::Department) {
+            let all = guanxi_store::departments::list(&state.db)
+                .await
+                .unwrap_or_default();
+            all.into_iter()
+                .map(|d| (d.id, format!("{}{}", "— ".repeat(d.depth()), d.name)))
+                .collect()
+        } else {
+            vec![]
+        };
         let mut titles = HashMap::new();
         let mut relation_options = HashMap::new();
-        for f in def.fields {
+        for f in fs.iter() {
             let FieldKind::Relation(target) = f.kind else {
                 continue;
             };
@@ -101,9 +145,10 @@ impl Lookups {
             ) else {
                 continue;
             };
+            let tfs = Fields::builtin(tdef);
             for r in records {
                 if let Some(id) = r.values.get(f.code).and_then(Value::as_i64)
-                    && let Ok(t) = guanxi_store::records::get(&state.db, tdef, &g, id).await
+                    && let Ok(t) = guanxi_store::records::get(&state.db, &tfs, &g, id).await
                 {
                     titles.insert((f.code, id), t.title(tdef));
                 }
@@ -114,7 +159,7 @@ impl Lookups {
                     limit: 200,
                     ..ListQuery::default()
                 };
-                let list = guanxi_store::records::list(&state.db, tdef, &g, &q)
+                let list = guanxi_store::records::list(&state.db, &tfs, &g, &q)
                     .await
                     .unwrap_or_default();
                 relation_options.insert(
@@ -130,7 +175,16 @@ impl Lookups {
             options,
             titles,
             relation_options,
+            users,
+            departments,
         }
+    }
+
+    fn dict_label(&self, f: &FieldDef, code: &str) -> String {
+        self.dict
+            .get(&(f.dictionary.unwrap_or_default().to_owned(), code.to_owned()))
+            .cloned()
+            .unwrap_or_else(|| code.to_owned())
     }
 
     pub fn display(&self, f: &FieldDef, v: Option<&Value>, tr: Tr, tz: &str) -> String {
@@ -138,21 +192,40 @@ impl Lookups {
             return String::new();
         };
         match f.kind {
-            FieldKind::Select => {
-                let code = v.as_str().unwrap_or_default();
-                self.dict
-                    .get(&(f.dictionary.unwrap_or_default().to_owned(), code.to_owned()))
-                    .cloned()
-                    .unwrap_or_else(|| code.to_owned())
-            }
+            FieldKind::Select => self.dict_label(f, v.as_str().unwrap_or_default()),
+            FieldKind::MultiSelect => v
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(|c| self.dict_label(f, c))
+                        .collect::<Vec<_>>()
+                        .join("、")
+                })
+                .unwrap_or_default(),
             FieldKind::Checkbox => tr.t(if v.as_bool() == Some(true) {
                 "yes"
             } else {
                 "no"
             }),
+            FieldKind::Money => v.as_i64().map(money).unwrap_or_default(),
+            FieldKind::Percent => format!("{}%", v),
             FieldKind::Relation(_) => v
                 .as_i64()
                 .and_then(|id| self.titles.get(&(f.code, id)).cloned())
+                .unwrap_or_else(|| format!("#{v}")),
+            FieldKind::User => v
+                .as_i64()
+                .and_then(|id| self.users.iter().find(|u| u.0 == id).map(|u| u.1.clone()))
+                .unwrap_or_else(|| format!("#{v}")),
+            FieldKind::Department => v
+                .as_i64()
+                .and_then(|id| {
+                    self.departments
+                        .iter()
+                        .find(|d| d.0 == id)
+                        .map(|d| d.1.trim_start_matches("— ").to_owned())
+                })
                 .unwrap_or_else(|| format!("#{v}")),
             FieldKind::DateTime => v
                 .as_str()
@@ -174,17 +247,49 @@ impl Lookups {
         tr: Tr,
         tz: &str,
     ) -> FieldView {
-        let raw = match v {
-            None | Some(Value::Null) => String::new(),
-            Some(Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
+        let raw = match (f.kind, v) {
+            (_, None | Some(Value::Null)) => String::new(),
+            (FieldKind::Money, Some(Value::Number(n))) => n
+                .as_i64()
+                .map(|c| format!("{}.{:02}", c / 100, (c % 100).abs()))
+                .unwrap_or_default(),
+            (_, Some(Value::String(s))) => s.clone(),
+            (_, Some(other)) => other.to_string(),
+        };
+        let chosen = match v {
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect(),
+            _ => vec![],
         };
         let options = match f.kind {
-            FieldKind::Select => self
-                .options
-                .get(f.dictionary.unwrap_or_default())
-                .cloned()
-                .unwrap_or_default(),
+            FieldKind::Select | FieldKind::MultiSelect => {
+                let mut o = self
+                    .options
+                    .get(f.dictionary.unwrap_or_default())
+                    .cloned()
+                    .unwrap_or_default();
+                // A disabled option the record still holds stays choosable for it.
+                let current = (!raw.is_empty() && f.kind == FieldKind::Select).then_some(&raw);
+                for c in chosen.iter().chain(current) {
+                    if !o.iter().any(|(k, _)| k == c) {
+                        o.push((c.clone(), self.dict_label(f, c)));
+                    }
+                }
+                o
+            }
+            FieldKind::User => self
+                .users
+                .iter()
+                .filter(|u| u.2)
+                .map(|u| (u.0.to_string(), u.1.clone()))
+                .collect(),
+            FieldKind::Department => self
+                .departments
+                .iter()
+                .map(|d| (d.0.to_string(), d.1.clone()))
+                .collect(),
             FieldKind::Relation(_) => {
                 let mut o = self
                     .relation_options
@@ -209,13 +314,14 @@ impl Lookups {
         };
         FieldView {
             code: f.code,
-            label: tr.t(&f.label_key(def)),
+            label: f.label_in(def, tr.0),
             input: input_kind(f.kind),
             required: f.required,
             read_only: f.read_only,
             max_len: f.max_len,
             display: self.display(f, v, tr, tz),
             raw,
+            chosen,
             options,
             error: String::new(),
             link,
@@ -224,6 +330,6 @@ impl Lookups {
 }
 
 /// The module's name in the user's language.
-pub fn module_name(def: &ModuleDef, locale: Locale) -> String {
+pub fn module_name(def: &ModuleDef, locale: guanxi_core::Locale) -> String {
     guanxi_core::I18n::global().t(locale, &format!("module-{}", def.code))
 }

@@ -1,0 +1,150 @@
+//! The engine modules' part of the OpenAPI document, generated per request from the module
+//! declarations and the current custom fields, so a new custom field is documented at once.
+
+use guanxi_core::engine::{FieldKind, Fields, MODULES};
+use serde_json::{Map, Value, json};
+
+use crate::state::AppState;
+
+fn schema_of(kind: FieldKind) -> Value {
+    match kind {
+        k if k.is_integer() && k != FieldKind::Money => {
+            json!({ "type": ["integer", "null"], "format": "int64" })
+        }
+        FieldKind::Money => {
+            json!({ "type": ["integer", "null"], "format": "int64", "description": "cents (分); send yuan as a number or string" })
+        }
+        FieldKind::Decimal | FieldKind::Percent => json!({ "type": ["number", "null"] }),
+        FieldKind::Checkbox => json!({ "type": ["boolean", "null"] }),
+        FieldKind::Date => json!({ "type": ["string", "null"], "format": "date" }),
+        FieldKind::DateTime => json!({ "type": ["string", "null"], "format": "date-time" }),
+        FieldKind::MultiSelect => {
+            json!({ "type": ["array", "null"], "items": { "type": "string" } })
+        }
+        FieldKind::Email => json!({ "type": ["string", "null"], "format": "email" }),
+        FieldKind::Url => json!({ "type": ["string", "null"], "format": "uri" }),
+        _ => json!({ "type": ["string", "null"] }),
+    }
+}
+
+fn record_schema(fs: &Fields) -> Value {
+    let mut props = Map::new();
+    for (k, t) in [
+        ("id", "integer"),
+        ("version", "integer"),
+        ("owner_id", "integer"),
+        ("department_id", "integer"),
+    ] {
+        props.insert(k.into(), json!({ "type": t, "readOnly": true }));
+    }
+    props.insert(
+        "locked".into(),
+        json!({ "type": "boolean", "readOnly": true }),
+    );
+    for k in ["created_at", "updated_at"] {
+        props.insert(
+            k.into(),
+            json!({ "type": "string", "format": "date-time", "readOnly": true }),
+        );
+    }
+    for f in fs.iter().filter(|f| !f.hidden) {
+        let mut s = schema_of(f.kind);
+        if let Some((zh, en)) = f.label {
+            s["title"] = json!(format!("{zh} / {en}"));
+            s["x-custom-field"] = json!(true);
+        }
+        if let Some(d) = f.dictionary {
+            s["description"] = json!(format!(
+                "a code of the data dictionary list `{d}` (GET /api/v1/dictionary/{d}); labels are accepted too"
+            ));
+        }
+        if f.read_only {
+            s["readOnly"] = json!(true);
+        }
+        props.insert(f.code.into(), s);
+    }
+    let required: Vec<&str> = fs.iter().filter(|f| f.required).map(|f| f.code).collect();
+    json!({ "type": "object", "properties": props, "required": required })
+}
+
+fn op(tag: &str, summary: &str, body: Option<&str>, ok: (u16, Option<String>)) -> Value {
+    let mut o = json!({ "tags": [tag], "summary": summary, "responses": {} });
+    if let Some(b) = body {
+        o["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "$ref": b } } } });
+    }
+    let resp = match ok.1 {
+        Some(schema) => {
+            json!({ "description": "OK", "content": { "application/json": { "schema": { "$ref": schema } } } })
+        }
+        None => json!({ "description": "OK" }),
+    };
+    o["responses"][ok.0.to_string()] = resp;
+    for (code, what) in [
+        ("401", "not signed in"),
+        ("403", "no permission"),
+        ("404", "not found or outside your data scope"),
+        (
+            "409",
+            "locked, or a newer version exists (`error.current` holds it)",
+        ),
+        ("422", "invalid fields (`error.fields`)"),
+    ] {
+        o["responses"][code] = json!({ "description": what });
+    }
+    o
+}
+
+/// Adds every engine module's paths and schemas to the document.
+pub async fn extend(state: &AppState, doc: &mut Value) {
+    for def in MODULES {
+        let fs = match guanxi_store::custom_fields::fields(&state.db, def).await {
+            Ok(f) => f,
+            Err(_) => continue,
+        };
+        let name = format!("Record_{}", def.code);
+        let r = format!("#/components/schemas/{name}");
+        let page = format!("#/components/schemas/{name}_page");
+        doc["components"]["schemas"][&name] = record_schema(&fs);
+        doc["components"]["schemas"][format!("{name}_page")] = json!({ "type": "object", "properties": { "items": { "type": "array", "items": { "$ref": r } }, "next_cursor": { "type": ["string", "null"] } } });
+        let tag = def.code;
+        let base = format!("/api/v1/{}", def.code);
+        let mut list = op(
+            tag,
+            "List (filters f.<field>.<op>, q, sort, order, cursor, limit)",
+            None,
+            (200, Some(page.clone())),
+        );
+        list["parameters"] = json!([
+            { "name": "q", "in": "query", "schema": { "type": "string" }, "description": "quick search: names, phones, e-mail, pinyin initials" },
+            { "name": "sort", "in": "query", "schema": { "type": "string" } },
+            { "name": "order", "in": "query", "schema": { "type": "string", "enum": ["asc", "desc"] } },
+            { "name": "cursor", "in": "query", "schema": { "type": "string" } },
+            { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 500 } }
+        ]);
+        doc["paths"][&base] =
+            json!({ "get": list, "post": op(tag, "Create", Some(&r), (201, Some(r.clone()))) });
+        let id = json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }]);
+        let mut item = json!({
+            "get": op(tag, "Read", None, (200, Some(r.clone()))),
+            "patch": op(tag, "Update: send `version` and the changed fields (absent = unchanged, null = cleared)", Some(&r), (200, Some(r.clone()))),
+            "delete": op(tag, "Move to the recycle bin", None, (204, None)),
+        });
+        item["parameters"] = id.clone();
+        doc["paths"][format!("{base}/{{id}}")] = item;
+        for (suffix, summary) in [
+            ("restore", "Restore from the recycle bin"),
+            ("lock", "Lock (refuses edits until unlocked)"),
+            ("unlock", "Unlock"),
+            ("transfer", "Transfer to another owner: {\"owner_id\"}"),
+        ] {
+            let mut p = json!({ "post": op(tag, summary, None, (200, Some(r.clone()))) });
+            p["parameters"] = id.clone();
+            doc["paths"][format!("{base}/{{id}}/{suffix}")] = p;
+        }
+        let mut h = json!({ "get": op(tag, "Change history, newest first", None, (200, None)) });
+        h["parameters"] = id.clone();
+        doc["paths"][format!("{base}/{{id}}/history")] = h;
+        doc["paths"][format!("{base}/recycle-bin")] =
+            json!({ "get": op(tag, "Deleted records", None, (200, Some(page))) });
+    }
+}
