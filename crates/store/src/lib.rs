@@ -8,12 +8,14 @@
 //! SQLite runs in WAL mode with `synchronous=FULL` and a single writer connection, so a committed
 //! write survives a power cut and no write ever fails with SQLITE_BUSY; readers use their own pool.
 
+pub mod attachments;
 pub mod audit;
 pub mod custom_fields;
 pub mod db;
 pub mod departments;
 pub mod dictionary;
 pub mod error;
+pub mod history;
 pub mod migrate;
 pub mod principal;
 pub mod records;

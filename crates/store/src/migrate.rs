@@ -36,6 +36,18 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_custom_fields.sql"),
         postgres: include_str!("../migrations/postgres/0004_custom_fields.sql"),
     },
+    Migration {
+        version: 5,
+        name: "attachments",
+        sqlite: include_str!("../migrations/sqlite/0005_attachments.sql"),
+        postgres: include_str!("../migrations/postgres/0005_attachments.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "history_index",
+        sqlite: include_str!("../migrations/sqlite/0006_history_index.sql"),
+        postgres: include_str!("../migrations/postgres/0006_history_index.sql"),
+    },
 ];
 
 /// Applies every migration not applied yet; returns how many ran.

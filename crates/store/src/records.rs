@@ -896,3 +896,33 @@ pub async fn history_entry(db: &Db, def: &ModuleDef, id: i64, entry: i64) -> Res
     })?;
     e.ok_or(RecordError::NotFound)
 }
+
+/// A live record (any owner) whose `field` equals `value`, other than `exclude`: for the
+/// duplicate check, which names the record and its owner even to users outside its scope.
+pub async fn find_duplicate(
+    db: &Db,
+    fs: &Fields,
+    field: &FieldDef,
+    value: &Value,
+    exclude: Option<i64>,
+) -> Result<Option<(i64, String, Option<String>)>> {
+    let Some(bind) = to_bind(field.kind, value) else {
+        return Ok(None);
+    };
+    let col = expr(db.backend(), field);
+    let sql = format!(
+        "SELECT t.id, t.{title}, u.display_name FROM {table} t LEFT JOIN users u ON u.id = t.owner_id \
+         WHERE {col} = $1 AND t.deleted_at IS NULL AND t.id <> $2 ORDER BY t.id LIMIT 1",
+        title = fs.def.title,
+        table = fs.def.table,
+    );
+    let binds = [bind, Bind::Int(Some(exclude.unwrap_or(0)))];
+    Ok(on_db!(db, read, |p| {
+        bind_all!(
+            sqlx::query_as::<_, (i64, String, Option<String>)>(sqlx::AssertSqlSafe(sql.as_str())),
+            &binds
+        )
+        .fetch_optional(p)
+        .await
+    })?)
+}

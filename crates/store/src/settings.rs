@@ -12,6 +12,22 @@ pub struct Settings {
     /// `zh-CN` or `en`: the language of the login page and of new users.
     pub default_locale: String,
     pub default_time_zone: String,
+    /// What a duplicate (查重) does per module: `block` refuses it, `warn` asks the user to
+    /// confirm. Keys: customers, contacts, organisations.
+    #[serde(default)]
+    pub duplicates: std::collections::BTreeMap<String, String>,
+}
+
+impl Settings {
+    /// The duplicate mode of a module: `block` or `warn`.
+    pub fn duplicate_mode(&self, module: &str) -> &str {
+        match self.duplicates.get(module).map(String::as_str) {
+            Some("warn") => "warn",
+            Some("block") => "block",
+            _ if module == "contacts" => "warn",
+            _ => "block",
+        }
+    }
 }
 
 impl Default for Settings {
@@ -20,6 +36,7 @@ impl Default for Settings {
             company_name: "关系 CRM".into(),
             default_locale: "zh-CN".into(),
             default_time_zone: "Asia/Shanghai".into(),
+            duplicates: Default::default(),
         }
     }
 }
@@ -37,15 +54,21 @@ pub async fn load(db: &Db) -> Result<Settings> {
         company_name: get("company_name", d.company_name),
         default_locale: get("default_locale", d.default_locale),
         default_time_zone: get("default_time_zone", d.default_time_zone),
+        duplicates: map
+            .get("duplicates")
+            .and_then(|v| serde_json::from_str(v).ok())
+            .unwrap_or_default(),
     })
 }
 
 pub async fn save(tx: &mut Tx, s: &Settings) -> Result<()> {
     let t = now();
+    let duplicates = serde_json::to_string(&s.duplicates).unwrap_or_default();
     for (k, v) in [
         ("company_name", &s.company_name),
         ("default_locale", &s.default_locale),
         ("default_time_zone", &s.default_time_zone),
+        ("duplicates", &duplicates),
     ] {
         on_tx!(tx, |c| {
             sqlx::query(

@@ -31,6 +31,12 @@ pub enum AppError {
     /// A request that cannot be done in the current state; the key is an i18n message.
     #[error("conflict: {0}")]
     Conflict(&'static str, Vec<(&'static str, String)>),
+    /// A record with the same key exists (查重). `warn`: the user may confirm and go on.
+    #[error("duplicate")]
+    Duplicate {
+        warn: bool,
+        args: Vec<(&'static str, String)>,
+    },
     /// The record changed since the caller read it; carries the current record.
     #[error("version conflict")]
     VersionConflict(Box<serde_json::Value>),
@@ -82,7 +88,9 @@ impl AppError {
             AppError::Forbidden(_) | AppError::TotpSetupRequired => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Conflict(..) | AppError::VersionConflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict(..) | AppError::VersionConflict(_) | AppError::Duplicate { .. } => {
+                StatusCode::CONFLICT
+            }
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -101,6 +109,8 @@ impl AppError {
             AppError::Validation(_) => "validation",
             AppError::Conflict(..) => "conflict",
             AppError::VersionConflict(_) => "version_conflict",
+            AppError::Duplicate { warn: false, .. } => "duplicate",
+            AppError::Duplicate { warn: true, .. } => "duplicate_warning",
             AppError::BadRequest(_) => "bad_request",
             AppError::TooManyRequests(_) => "too_many_requests",
             AppError::Internal(_) => "internal",
@@ -126,6 +136,18 @@ impl AppError {
                 ],
             ),
             AppError::Conflict(key, args) => i.t_args(locale, key, args),
+            AppError::Duplicate { warn, args } => {
+                let mut args = args.clone();
+                if let Some(f) = args.iter_mut().find(|(k, _)| *k == "module") {
+                    f.1 = i.t(locale, &format!("module-{}", f.1));
+                }
+                let key = if *warn {
+                    "error-duplicate-warn"
+                } else {
+                    "error-duplicate"
+                };
+                i.t_args(locale, key, &args)
+            }
             AppError::BadRequest(key) | AppError::TooManyRequests(key) => i.t(locale, key),
             other => i.t(locale, &format!("error-{}", other.code().replace('_', "-"))),
         }

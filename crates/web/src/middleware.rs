@@ -45,7 +45,7 @@ pub fn wrap(app: Router, state: AppState) -> Router {
         .layer(tower_http::csrf::CsrfLayer::new())
         .layer(mw::from_fn(security_headers))
         .layer(mw::from_fn_with_state(state, client_address))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(16 * 1024 * 1024))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(25 * 1024 * 1024))
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");

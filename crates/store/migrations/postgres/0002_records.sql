@@ -80,6 +80,7 @@ CREATE INDEX contacts_owner ON contacts(owner_id, id);
 CREATE INDEX contacts_department ON contacts(department_id, id);
 CREATE INDEX contacts_name ON contacts(name);
 CREATE INDEX contacts_mobile ON contacts(mobile);
+CREATE INDEX contacts_email ON contacts(email);
 CREATE INDEX contacts_customer ON contacts(customer_id);
 CREATE INDEX contacts_organisation ON contacts(organisation_id);
 

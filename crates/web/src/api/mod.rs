@@ -3,9 +3,11 @@
 
 mod account;
 pub mod admin;
+pub mod attachments;
 mod auth;
 mod custom_fields;
 mod dictionary;
+mod history;
 mod openapi_records;
 pub mod records;
 mod regions;
@@ -32,7 +34,9 @@ use crate::state::AppState;
         admin::audit_log, admin::get_settings, admin::put_settings, admin::modules,
         custom_fields::list, custom_fields::create, custom_fields::update,
         regions::list_regions, regions::get_region, regions::create_region, regions::rename_region, regions::delete_region,
+        history::search,
         dictionary::list_lists, dictionary::list_items, dictionary::create_item, dictionary::reorder_items, dictionary::update_item, dictionary::delete_item,
+        attachments::list, attachments::upload, attachments::download, attachments::delete,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -66,7 +70,9 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(dictionary::router())
         .merge(regions::router())
+        .merge(history::router())
         .merge(records::router())
+        .merge(attachments::router())
         .merge(docs)
 }
 

@@ -169,6 +169,10 @@ async fn create(
 ) -> AppResult<(StatusCode, axum::Json<Record>)> {
     let def = module(&m)?;
     let mut values = object(body)?;
+    let confirmed = values
+        .remove("confirm_duplicate")
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
     let owner = match values.remove("owner_id") {
         None | Some(Value::Null) => None,
         Some(v) => Some(v.as_i64().ok_or(AppError::Validation(vec![
@@ -177,7 +181,7 @@ async fn create(
     };
     Ok((
         StatusCode::CREATED,
-        axum::Json(svc::create(&s, &auth, def, &values, owner).await?),
+        axum::Json(svc::create_confirmed(&s, &auth, def, &values, owner, confirmed).await?),
     ))
 }
 
@@ -198,6 +202,10 @@ async fn update(
 ) -> AppResult<axum::Json<Record>> {
     let def = module(&m)?;
     let mut values = object(body)?;
+    let confirmed = values
+        .remove("confirm_duplicate")
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
     let version = values
         .remove("version")
         .and_then(|v| v.as_i64())
@@ -205,7 +213,7 @@ async fn update(
             guanxi_core::validate::FieldError::new("version", "error-version-required"),
         ]))?;
     Ok(axum::Json(
-        svc::update(&s, &auth, def, id(&i)?, version as i32, &values).await?,
+        svc::update_confirmed(&s, &auth, def, id(&i)?, version as i32, &values, confirmed).await?,
     ))
 }
 

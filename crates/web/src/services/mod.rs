@@ -3,10 +3,12 @@
 //! in the same transaction.
 
 pub mod account;
+pub mod attachments;
 pub mod audit;
 pub mod custom_fields;
 pub mod departments;
 pub mod dictionary;
+pub mod history;
 pub mod records;
 pub mod regions;
 pub mod roles;

@@ -307,10 +307,23 @@ pub async fn create(
     input: &Values,
     owner_id: Option<i64>,
 ) -> AppResult<Record> {
+    create_confirmed(state, auth, def, input, owner_id, false).await
+}
+
+/// Creates a record; `confirmed` goes past a duplicate warning (not past a block).
+pub async fn create_confirmed(
+    state: &AppState,
+    auth: &Auth,
+    def: &'static ModuleDef,
+    input: &Values,
+    owner_id: Option<i64>,
+    confirmed: bool,
+) -> AppResult<Record> {
     let g = auth.principal.authorize(def.module, Action::Create)?;
     let fs = fields(state, def).await?;
     let mut values = check(state, auth, &fs, input, true).await?;
     derive(def, &mut values);
+    check_duplicates(state, auth, &fs, &values, None, confirmed).await?;
     let owner = match owner_id {
         Some(o) if o != auth.principal.user_id => {
             auth.principal.authorize(def.module, Action::Assign)?;
@@ -342,6 +355,64 @@ pub async fn create(
     Ok(rec)
 }
 
+/// The duplicate check (查重): a live record with the same value in one of the module's key
+/// fields. The message names that record and its owner, even when the caller may not open it
+/// (nothing more of it). In `warn` mode the caller may confirm and go on.
+async fn check_duplicates(
+    state: &AppState,
+    auth: &Auth,
+    fs: &Fields,
+    values: &Values,
+    exclude: Option<i64>,
+    confirmed: bool,
+) -> AppResult<()> {
+    let settings = guanxi_store::settings::load(&state.db).await?;
+    let warn = settings.duplicate_mode(fs.def.code) == "warn";
+    if warn && confirmed {
+        return Ok(());
+    }
+    for keys in fs.def.duplicate_keys {
+        for code in *keys {
+            let (Some(f), Some(v)) = (fs.field(code), values.get(*code)) else {
+                continue;
+            };
+            if v.is_null() {
+                continue;
+            }
+            if let Some((id, title, owner)) =
+                records::find_duplicate(&state.db, fs, f, v, exclude).await?
+            {
+                let label = f.label_in(fs.def, auth.locale);
+                audit::record_now(
+                    &state.db,
+                    &auth.actor,
+                    Event::new(
+                        "record.duplicate",
+                        format!(
+                            "{} duplicate of {} {id} on {code}",
+                            if warn { "warned" } else { "blocked" },
+                            fs.def.code
+                        ),
+                    )
+                    .module(fs.def.module)
+                    .target(id, &title),
+                )
+                .await?;
+                return Err(AppError::Duplicate {
+                    warn,
+                    args: vec![
+                        ("module", fs.def.code.to_owned()),
+                        ("field", label),
+                        ("name", title),
+                        ("owner", owner.unwrap_or_else(|| "—".into())),
+                    ],
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Values the system keeps in step with others (the pinyin of a customer's name).
 fn derive(def: &'static ModuleDef, values: &mut Values) {
     if def.module == Module::Customers
@@ -360,6 +431,19 @@ pub async fn update(
     version: i32,
     input: &Values,
 ) -> AppResult<Record> {
+    update_confirmed(state, auth, def, id, version, input, false).await
+}
+
+/// Updates a record; `confirmed` goes past a duplicate warning (not past a block).
+pub async fn update_confirmed(
+    state: &AppState,
+    auth: &Auth,
+    def: &'static ModuleDef,
+    id: i64,
+    version: i32,
+    input: &Values,
+    confirmed: bool,
+) -> AppResult<Record> {
     let g = auth.principal.authorize(def.module, Action::Edit)?;
     let fs = fields(state, def).await?;
     // Values resent unchanged (a form saves every field) are not validated again, so a record
@@ -373,6 +457,7 @@ pub async fn update(
     let input = &input;
     let mut values = check(state, auth, &fs, input, false).await?;
     derive(def, &mut values);
+    check_duplicates(state, auth, &fs, &values, Some(id), confirmed).await?;
     let mut tx = state.db.begin().await?;
     let (rec, changed) =
         records::update(&mut tx, &fs, &g, id, version, &values, &auth.actor).await?;

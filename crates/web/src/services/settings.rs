@@ -32,10 +32,24 @@ pub async fn save(state: &AppState, auth: &Auth, input: &Settings) -> AppResult<
     let (Some(company_name), Some(locale), Some(tz)) = (company_name, locale, tz) else {
         return Err(AppError::BadRequest("error-validation"));
     };
+    let mut duplicates = std::collections::BTreeMap::new();
+    for (module, mode) in &input.duplicates {
+        if guanxi_core::engine::module_def(module).is_none()
+            || !["warn", "block"].contains(&mode.as_str())
+        {
+            return Err(guanxi_core::validate::FieldError::new(
+                &format!("duplicates.{module}"),
+                "error-duplicate-mode",
+            )
+            .into());
+        }
+        duplicates.insert(module.clone(), mode.clone());
+    }
     let new = Settings {
         company_name,
         default_locale: locale.code().to_owned(),
         default_time_zone: tz,
+        duplicates,
     };
     let before = settings::load(&state.db).await?;
     let mut tx = state.db.begin().await?;

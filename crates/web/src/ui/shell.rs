@@ -122,6 +122,12 @@ const TREE: &Tree = &[
                 Some(Module::AuditLog),
             ),
             (
+                "/admin/history",
+                "history-title",
+                "list",
+                Some(Module::AuditLog),
+            ),
+            (
                 "/admin/settings",
                 "module-settings",
                 "gear",

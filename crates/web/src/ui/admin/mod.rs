@@ -3,6 +3,7 @@
 mod departments;
 mod dictionary;
 mod fields;
+mod history;
 mod regions;
 mod roles;
 mod system;
@@ -21,6 +22,7 @@ pub fn router() -> Router<AppState> {
         .merge(users::router())
         .merge(roles::router())
         .merge(system::router())
+        .merge(history::router())
 }
 
 /// The message for one field from a list of (field, message).

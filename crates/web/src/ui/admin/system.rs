@@ -176,6 +176,8 @@ pub struct SettingsPage {
     company_name: String,
     default_locale: String,
     default_time_zone: String,
+    /// (module code, module name, mode)
+    duplicates: Vec<(String, String, String)>,
     locales: Vec<(String, String)>,
     errors: Vec<(String, String)>,
     can_manage: bool,
@@ -198,6 +200,7 @@ async fn settings_page(
             .await
             .crumb("/admin/settings", "menu-admin")
             .flash(f.ok.as_deref()),
+        duplicates: duplicate_rows(&s, auth.locale),
         company_name: s.company_name,
         default_locale: s.default_locale,
         default_time_zone: s.default_time_zone,
@@ -219,12 +222,23 @@ async fn settings_save(
         company_name: form.get("company_name").to_owned(),
         default_locale: form.get("default_locale").to_owned(),
         default_time_zone: form.get("default_time_zone").to_owned(),
+        duplicates: guanxi_core::engine::MODULES
+            .iter()
+            .filter(|m| form.has(&format!("duplicates.{}", m.code)))
+            .map(|m| {
+                (
+                    m.code.to_owned(),
+                    form.get(&format!("duplicates.{}", m.code)).to_owned(),
+                )
+            })
+            .collect(),
     };
     match settings::save(&state, &auth, &input).await {
         Ok(_) => Ok(Redirect::to("/admin/settings?ok=flash-saved").into_response()),
         Err(e @ AppError::Validation(_)) => {
             let page = SettingsPage {
                 shell: Shell::new(&state, &auth, "/admin/settings", "module-settings").await,
+                duplicates: duplicate_rows(&input, auth.locale),
                 company_name: input.company_name,
                 default_locale: input.default_locale,
                 default_time_zone: input.default_time_zone,
@@ -239,4 +253,20 @@ async fn settings_save(
         }
         Err(e) => Err(e),
     }
+}
+
+fn duplicate_rows(
+    s: &guanxi_store::settings::Settings,
+    locale: Locale,
+) -> Vec<(String, String, String)> {
+    guanxi_core::engine::MODULES
+        .iter()
+        .map(|m| {
+            (
+                m.code.to_owned(),
+                crate::ui::Tr(locale).module(m.code),
+                s.duplicate_mode(m.code).to_owned(),
+            )
+        })
+        .collect()
 }

@@ -26,6 +26,8 @@ pub struct FormPage {
     fields: Vec<FieldView>,
     /// The other person's version when a save met a newer one.
     conflict: Option<Vec<(String, String, String)>>,
+    /// A duplicate was found: the message, and whether the user may confirm and go on.
+    duplicate: Option<(String, bool)>,
     back: String,
 }
 
@@ -126,6 +128,7 @@ async fn render(
         version,
         fields,
         conflict: None,
+        duplicate: None,
         back,
     }
 }
@@ -181,7 +184,8 @@ pub async fn create(
         .filter(|(_, v)| !v.is_null())
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    match svc::create(&state, &auth, def, &input, None).await {
+    let confirmed = form.has("confirm_duplicate");
+    match svc::create_confirmed(&state, &auth, def, &input, None, confirmed).await {
         Ok(rec) => {
             Ok(Redirect::to(&format!("/{}/{}?ok=flash-created", def.code, rec.id)).into_response())
         }
@@ -192,6 +196,14 @@ pub async fn create(
                 render(&state, &auth, def, None, 0, &values, errors).await,
             )
                 .into_response())
+        }
+        Err(e @ AppError::Duplicate { .. }) => {
+            let mut page = render(&state, &auth, def, None, 0, &values, vec![]).await;
+            page.duplicate = Some((
+                e.message(auth.locale),
+                matches!(e, AppError::Duplicate { warn: true, .. }),
+            ));
+            Ok((e.status(), page).into_response())
         }
         Err(e) => Err(e),
     }
@@ -223,17 +235,37 @@ pub async fn edit_form(
     .into_response())
 }
 
+/// What a save sends: the changes, what the form showed, and whether a duplicate warning was
+/// confirmed.
+struct Submission {
+    values: Values,
+    shown: Values,
+    confirmed: bool,
+}
+
 async fn save(
     state: &AppState,
     auth: &Auth,
     def: &'static ModuleDef,
     id: i64,
     version: i32,
-    values: Values,
-    shown: Values,
+    sub: Submission,
 ) -> AppResult<Response> {
-    match svc::update(state, auth, def, id, version, &values).await {
+    let Submission {
+        values,
+        shown,
+        confirmed,
+    } = sub;
+    match svc::update_confirmed(state, auth, def, id, version, &values, confirmed).await {
         Ok(_) => Ok(Redirect::to(&format!("/{}/{id}?ok=flash-saved", def.code)).into_response()),
+        Err(e @ AppError::Duplicate { .. }) => {
+            let mut page = render(state, auth, def, Some(id), version, &shown, vec![]).await;
+            page.duplicate = Some((
+                e.message(auth.locale),
+                matches!(e, AppError::Duplicate { warn: true, .. }),
+            ));
+            Ok((e.status(), page).into_response())
+        }
         Err(e @ AppError::Validation(_)) => {
             let errors = e.fields(auth.locale);
             Ok((
@@ -289,7 +321,20 @@ pub async fn update(
         .parse()
         .map_err(|_| AppError::BadRequest("error-version-required"))?;
     let values = values_from(&*svc::fields(&state, def).await?, &form);
-    save(&state, &auth, def, id, version, values.clone(), values).await
+    let confirmed = form.has("confirm_duplicate");
+    save(
+        &state,
+        &auth,
+        def,
+        id,
+        version,
+        Submission {
+            values: values.clone(),
+            shown: values,
+            confirmed,
+        },
+    )
+    .await
 }
 
 /// In-place edit of one field from the detail page.
@@ -317,5 +362,17 @@ pub async fn update_field(
     let rec = svc::get(&state, &auth, def, id).await?;
     let mut shown = rec.values.clone();
     shown.extend(values.clone());
-    save(&state, &auth, def, id, version, values, shown).await
+    save(
+        &state,
+        &auth,
+        def,
+        id,
+        version,
+        Submission {
+            values,
+            shown,
+            confirmed: false,
+        },
+    )
+    .await
 }

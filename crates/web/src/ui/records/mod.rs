@@ -2,10 +2,11 @@
 //! actions), detail (the seed's four zones: edit bar, basic information with in-place edits,
 //! actions, related data), the full form, history and the recycle bin.
 
+mod attachments;
 mod detail;
 mod form;
 mod list;
-mod view;
+pub(super) mod view;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -31,4 +32,5 @@ pub fn router() -> Router<AppState> {
             "/{module}/{id}/history/{entry}/restore",
             post(detail::restore_value),
         )
+        .merge(attachments::router())
 }
