@@ -25,6 +25,7 @@ pub mod sessions;
 pub mod settings;
 pub mod tokens;
 pub mod users;
+pub mod views;
 
 pub use db::{Backend, Db, Tx};
 pub use error::StoreError;

@@ -37,6 +37,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0004_custom_fields.sql"),
     },
     Migration {
+        version: 7,
+        name: "saved_views",
+        sqlite: include_str!("../migrations/sqlite/0007_saved_views.sql"),
+        postgres: include_str!("../migrations/postgres/0007_saved_views.sql"),
+    },
+    Migration {
         version: 5,
         name: "attachments",
         sqlite: include_str!("../migrations/sqlite/0005_attachments.sql"),

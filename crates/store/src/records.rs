@@ -246,6 +246,8 @@ pub struct ListQuery {
     pub related: Option<(&'static str, i64)>,
     /// Walk the order backwards (the "previous record" of a detail page).
     pub reverse: bool,
+    /// Conditions joined with OR instead of AND.
+    pub any: bool,
 }
 
 struct Sql {
@@ -321,6 +323,7 @@ pub async fn list(db: &Db, fs: &Fields, grant: &Grant, q: &ListQuery) -> Result<
         sql.text += &format!(" AND ({})", ors.join(" OR "));
     }
     let backend = db.backend();
+    let mut conds = vec![];
     for c in &q.conditions {
         let col = expr(backend, c.field);
         let cond = match c.op {
@@ -350,7 +353,11 @@ pub async fn list(db: &Db, fs: &Fields, grant: &Grant, q: &ListQuery) -> Result<
                 format!("{col} {sym} {p}")
             }
         };
-        sql.text += &format!(" AND {cond}");
+        conds.push(cond);
+    }
+    if !conds.is_empty() {
+        let join = if q.any { " OR " } else { " AND " };
+        sql.text += &format!(" AND ({})", conds.join(join));
     }
     let key = sort_expr(backend, q.sort);
     let desc = (q.descending || q.sort.is_none()) != q.reverse;

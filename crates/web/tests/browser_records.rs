@@ -178,3 +178,126 @@ async fn customer_with_contacts_edit_lock_history_bin_and_navigation() {
         .unwrap();
     app.finish().await;
 }
+
+/// An administrator adds a custom field; it shows in the form, the list, a filter and the detail
+/// page at once; the list is filtered, its columns chosen and the view saved.
+fn custom_field_walk(base: &str) {
+    let wait = Duration::from_secs(10);
+    let mut browser = Browser::launch().unwrap();
+    let mut page = browser.new_page().unwrap();
+    page.goto(&format!("{base}/login")).unwrap();
+    page.fill("input[name=username]", "admin").unwrap();
+    page.fill("input[name=password]", ADMIN_PASSWORD).unwrap();
+    page.submit_and_wait("#login-form").unwrap();
+
+    page.goto(&format!("{base}/admin/fields?module=customers"))
+        .unwrap();
+    page.fill("#new-field input[name=label_zh]", "合同编号")
+        .unwrap();
+    page.fill("#new-field input[name=label_en]", "Contract no")
+        .unwrap();
+    page.fill("#new-field select[name=kind]", "text").unwrap();
+    page.eval("document.querySelector('#new-field input[name=indexed]').checked = true")
+        .unwrap();
+    page.submit_and_wait("#new-field").unwrap();
+    assert!(page.text("#field-list").unwrap().contains("cf_contract_no"));
+    shot(&mut page, "07-custom-field");
+
+    for (name, no) in [
+        ("宁波一号", "HT-001"),
+        ("宁波二号", "HT-002"),
+        ("宁波三号", ""),
+    ] {
+        page.goto(&format!("{base}/customers/new")).unwrap();
+        assert!(
+            page.exists("input[name=cf_contract_no]"),
+            "the new field is in the form"
+        );
+        page.fill("input[name=name]", name).unwrap();
+        page.fill("input[name=cf_contract_no]", no).unwrap();
+        page.submit_and_wait("#record-form").unwrap();
+    }
+    assert_eq!(page.text("#field-cf_contract_no dt").unwrap(), "合同编号");
+    page.goto(&format!("{base}/customers")).unwrap();
+    let head = page.text("#record-list thead").unwrap();
+    assert!(
+        head.contains("合同编号"),
+        "the new field is a list column: {head}"
+    );
+
+    // Filter on the custom field through the filter builder; a chip shows the condition.
+    page.eval("document.querySelector('.filter-builder').open = true")
+        .unwrap();
+    page.fill(
+        ".filter-row:first-child select[name=cond_field]",
+        "cf_contract_no",
+    )
+    .unwrap();
+    page.fill(".filter-row:first-child select[name=cond_op]", "eq")
+        .unwrap();
+    page.fill(".filter-row:first-child input[name=cond_value]", "HT-002")
+        .unwrap();
+    page.submit_and_wait("#list-filter").unwrap();
+    let rows = page
+        .eval("[...document.querySelectorAll('#record-list tbody tr')].map(r => r.textContent)")
+        .unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
+    assert!(
+        page.text("#filter-chips")
+            .unwrap()
+            .contains("合同编号 等于 HT-002")
+    );
+    shot(&mut page, "08-filtered");
+
+    // Save it as a view; it becomes a tab.
+    page.eval("document.querySelector('.save-view').open = true")
+        .unwrap();
+    page.fill("#save-view input[name=view_name]", "二号合同")
+        .unwrap();
+    page.submit_and_wait("#save-view").unwrap();
+    page.wait_for(
+        "document.querySelector('.tabs.views a.active') !== null",
+        wait,
+    )
+    .unwrap();
+    assert_eq!(
+        page.text(".tabs.views a.active").unwrap().trim(),
+        "二号合同"
+    );
+    assert_eq!(
+        page.eval("document.querySelectorAll('#record-list tbody tr').length")
+            .unwrap(),
+        1
+    );
+    page.goto(&format!("{base}/customers")).unwrap();
+    assert_eq!(
+        page.eval("document.querySelectorAll('#record-list tbody tr').length")
+            .unwrap(),
+        3
+    );
+    page.click_and_wait_navigation(".tabs.views a:nth-child(2)")
+        .unwrap();
+    assert_eq!(
+        page.eval("document.querySelectorAll('#record-list tbody tr').length")
+            .unwrap(),
+        1
+    );
+    shot(&mut page, "09-view");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_field_in_form_list_filter_detail_and_saved_view() {
+    if find_chromium().is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromium is required in CI"
+        );
+        return;
+    }
+    let app = TestApp::spawn(guanxi_store::Backend::Sqlite).await;
+    let base = app.base.clone();
+    tokio::task::spawn_blocking(move || custom_field_walk(&base))
+        .await
+        .unwrap();
+    app.finish().await;
+}

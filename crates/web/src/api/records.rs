@@ -85,6 +85,7 @@ pub fn list_query(fs: &Fields, pairs: &[(String, String)]) -> AppResult<ListQuer
                 q.sort = Some(f.ok_or(AppError::BadRequest("error-sort"))?);
             }
             "order" => q.descending = v == "desc",
+            "match" => q.any = v == "any",
             key if key.starts_with("f.") => {
                 let mut parts = key[2..].splitn(2, '.');
                 let (field, op) = (parts.next().unwrap_or(""), parts.next().unwrap_or("eq"));
@@ -110,6 +111,31 @@ pub fn list_query(fs: &Fields, pairs: &[(String, String)]) -> AppResult<ListQuer
             }
             _ => {}
         }
+    }
+    // The HTML filter form sends conditions as parallel lists.
+    let fields: Vec<&String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "cond_field")
+        .map(|(_, v)| v)
+        .collect();
+    let ops: Vec<&String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "cond_op")
+        .map(|(_, v)| v)
+        .collect();
+    let vals: Vec<&String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "cond_value")
+        .map(|(_, v)| v)
+        .collect();
+    for (i, field) in fields.iter().enumerate().filter(|(_, f)| !f.is_empty()) {
+        let key = format!(
+            "f.{field}.{}",
+            ops.get(i).map(|s| s.as_str()).unwrap_or("eq")
+        );
+        let val = vals.get(i).map(|s| s.to_string()).unwrap_or_default();
+        let extra = list_query(fs, &[(key, val)])?;
+        q.conditions.extend(extra.conditions);
     }
     Ok(q)
 }

@@ -321,6 +321,7 @@ pub async fn create_confirmed(
 ) -> AppResult<Record> {
     let g = auth.principal.authorize(def.module, Action::Create)?;
     let fs = fields(state, def).await?;
+    let input = &take_organisation_name(state, auth, def, input).await?;
     let mut values = check(state, auth, &fs, input, true).await?;
     derive(def, &mut values);
     check_duplicates(state, auth, &fs, &values, None, confirmed).await?;
@@ -413,6 +414,50 @@ async fn check_duplicates(
     Ok(())
 }
 
+/// A contact may name its organisation (单位) instead of giving its id: an existing one is
+/// linked, an unknown one is created for the caller.
+async fn resolve_organisation(state: &AppState, auth: &Auth, name: &str) -> AppResult<i64> {
+    let name = guanxi_core::validate::required_text("organisation_name", name, 100)?;
+    let odef = &engine::ORGANISATIONS;
+    let ofs = fields(state, odef).await?;
+    let title = ofs.field(odef.title).ok_or(AppError::NotFound)?;
+    if let Some((id, _, _)) =
+        records::find_duplicate(&state.db, &ofs, title, &json!(name), None).await?
+    {
+        return Ok(id);
+    }
+    let mut input = Values::new();
+    input.insert("name".into(), json!(name));
+    // Boxed: creating a contact may create an organisation through this same path.
+    let org = Box::pin(create(state, auth, odef, &input, None))
+        .await
+        .map_err(|e| match e {
+            AppError::Forbidden(_) => AppError::Validation(vec![FieldError::new(
+                "organisation_name",
+                "error-organisation-create",
+            )]),
+            other => other,
+        })?;
+    Ok(org.id)
+}
+
+async fn take_organisation_name(
+    state: &AppState,
+    auth: &Auth,
+    def: &ModuleDef,
+    input: &Values,
+) -> AppResult<Values> {
+    let mut input = input.clone();
+    if def.module == Module::Contacts
+        && let Some(v) = input.remove("organisation_name")
+        && let Some(name) = v.as_str().filter(|n| !n.trim().is_empty())
+    {
+        let id = resolve_organisation(state, auth, name).await?;
+        input.insert("organisation_id".into(), json!(id));
+    }
+    Ok(input)
+}
+
 /// Values the system keeps in step with others (the pinyin of a customer's name).
 fn derive(def: &'static ModuleDef, values: &mut Values) {
     if def.module == Module::Customers
@@ -454,7 +499,7 @@ pub async fn update_confirmed(
         .filter(|(k, v)| current.values.get(*k) != Some(*v))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let input = &input;
+    let input = &take_organisation_name(state, auth, def, &input).await?;
     let mut values = check(state, auth, &fs, input, false).await?;
     derive(def, &mut values);
     check_duplicates(state, auth, &fs, &values, Some(id), confirmed).await?;

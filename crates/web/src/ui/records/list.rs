@@ -1,12 +1,15 @@
-//! The list page of a module and its recycle bin.
+//! The list page of a module and its recycle bin: quick search, filter conditions (AND / OR)
+//! shown as chips, sortable columns, chosen columns, saved views (personal and shared), keyset
+//! pages and bulk actions. All list state lives in the URL.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use guanxi_core::Action;
-use guanxi_core::engine::{Fields, ModuleDef};
+use guanxi_core::engine::{FieldDef, FieldKind, Fields, ModuleDef};
+use guanxi_core::{Action, Module};
 use guanxi_store::records::Record;
+use guanxi_store::views::SavedView;
 
 use super::view::{Lookups, module_name};
 use crate::api::records::{list_query, page as api_page};
@@ -32,6 +35,12 @@ pub struct Row {
     pub locked: bool,
 }
 
+/// A filter condition as a removable chip.
+pub struct Chip {
+    pub text: String,
+    pub remove: String,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "record_list.html")]
 pub struct ListPage {
@@ -46,9 +55,45 @@ pub struct ListPage {
     can_create: bool,
     can_assign: bool,
     can_delete: bool,
+    can_share: bool,
     bin: bool,
     users: Vec<(i64, String)>,
+    chips: Vec<Chip>,
+    any: bool,
+    /// (code, label) of fields that can be filtered, and of those that can be columns.
+    filter_fields: Vec<(String, String)>,
+    column_choices: Vec<(String, String, bool)>,
+    ops: Vec<(&'static str, String)>,
+    views: Vec<SavedView>,
+    view: Option<i64>,
+    /// The hidden inputs that keep the list state in forms: (name, value).
+    keep: Vec<(String, String)>,
 }
+
+impl ListPage {
+    /// The chosen columns as the `cols` parameter.
+    fn cols(&self) -> String {
+        self.column_choices
+            .iter()
+            .filter(|c| c.2)
+            .map(|c| c.0.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+const OPS: [&str; 10] = [
+    "eq",
+    "ne",
+    "contains",
+    "starts_with",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "empty",
+    "not_empty",
+];
 
 fn query_string(pairs: &[(String, String)], skip: &[&str]) -> String {
     let mut s = form_urlencoded::Serializer::new(String::new());
@@ -58,15 +103,71 @@ fn query_string(pairs: &[(String, String)], skip: &[&str]) -> String {
     s.finish()
 }
 
-fn rows(fs: &Fields, items: &[Record], look: &Lookups, tr: Tr, tz: &str) -> Vec<Row> {
+/// One canonical form of the list state: filter rows become `f.<field>.<op>`, chosen columns
+/// `cols`, empty values dropped, and a saved view's query applied underneath explicit values.
+fn canonical(pairs: &[(String, String)], view: Option<&SavedView>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = vec![];
+    if let Some(v) = view {
+        let explicit: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+        for (k, val) in form_urlencoded::parse(v.query.as_bytes()).into_owned() {
+            if !explicit.contains(&k.as_str()) {
+                out.push((k, val));
+            }
+        }
+        if !explicit.contains(&"cols") && !v.columns.is_empty() {
+            out.push(("cols".into(), v.columns.clone()));
+        }
+    }
+    let get_all = |k: &str| {
+        pairs
+            .iter()
+            .filter(|(x, _)| x == k)
+            .map(|(_, v)| v.clone())
+            .collect::<Vec<_>>()
+    };
+    let (fields, ops, vals) = (
+        get_all("cond_field"),
+        get_all("cond_op"),
+        get_all("cond_value"),
+    );
+    for (i, f) in fields.iter().enumerate().filter(|(_, f)| !f.is_empty()) {
+        let op = ops.get(i).cloned().unwrap_or_else(|| "eq".into());
+        let val = vals.get(i).cloned().unwrap_or_default();
+        if !val.is_empty() || op == "empty" || op == "not_empty" {
+            out.push((format!("f.{f}.{op}"), val));
+        }
+    }
+    let cols = get_all("col");
+    if !cols.is_empty() {
+        out.push(("cols".into(), cols.join(",")));
+    }
+    for (k, v) in pairs {
+        let skip = k.starts_with("cond_")
+            || k == "col"
+            || k == "ok"
+            || (v.is_empty() && !k.starts_with("f."));
+        if !skip {
+            out.push((k.clone(), v.clone()));
+        }
+    }
+    out
+}
+
+fn rows(
+    fs: &Fields,
+    shown: &[&'static FieldDef],
+    items: &[Record],
+    look: &Lookups,
+    tr: Tr,
+    tz: &str,
+) -> Vec<Row> {
     items
         .iter()
         .map(|r| Row {
             id: r.id,
             title: r.title(fs.def),
-            cells: fs
+            cells: shown
                 .iter()
-                .filter(|f| f.list && f.code != fs.def.title)
                 .map(|f| look.display(f, r.values.get(f.code), tr, tz))
                 .collect(),
             owner: r.owner_name.clone().unwrap_or_default(),
@@ -76,14 +177,25 @@ fn rows(fs: &Fields, items: &[Record], look: &Lookups, tr: Tr, tz: &str) -> Vec<
         .collect()
 }
 
+fn filterable(f: &FieldDef) -> bool {
+    !f.hidden && !matches!(f.kind, FieldKind::MultiSelect)
+}
+
 async fn render(
     state: &AppState,
     auth: &Auth,
     def: &'static ModuleDef,
-    pairs: Vec<(String, String)>,
+    raw: Vec<(String, String)>,
     bin: bool,
 ) -> AppResult<ListPage> {
     let fs = svc::fields(state, def).await?;
+    let view_id = raw
+        .iter()
+        .find(|(k, _)| k == "view")
+        .and_then(|(_, v)| v.parse::<i64>().ok());
+    let views = guanxi_store::views::visible(&state.db, def.code, auth.principal.user_id).await?;
+    let view = view_id.and_then(|id| views.iter().find(|v| v.id == id));
+    let pairs = canonical(&raw, view);
     let mut q = list_query(&fs, &pairs)?;
     q.deleted = bin;
     let items = svc::list(state, auth, def, &q).await?;
@@ -96,15 +208,31 @@ async fn render(
     } else {
         format!("/{}", def.code)
     };
+    // Columns: chosen ones (`cols`), else the fields marked for lists; the title always first.
+    let chosen: Option<Vec<String>> = pairs
+        .iter()
+        .find(|(k, _)| k == "cols")
+        .map(|(_, v)| v.split(',').map(str::to_owned).collect());
+    let shown: Vec<&'static FieldDef> = match &chosen {
+        Some(c) => c
+            .iter()
+            .filter_map(|code| fs.field(code))
+            .filter(|f| f.code != def.title && !f.hidden)
+            .collect(),
+        None => fs
+            .iter()
+            .filter(|f| f.list && f.code != def.title)
+            .collect(),
+    };
     let current_sort = pairs
         .iter()
         .find(|(k, _)| k == "sort")
         .map(|(_, v)| v.as_str())
         .unwrap_or("");
     let desc = pairs.iter().any(|(k, v)| k == "order" && v == "desc");
-    let columns = fs
-        .iter()
-        .filter(|f| f.list)
+    let title_field = fs.field(def.title).ok_or(AppError::NotFound)?;
+    let columns = std::iter::once(title_field)
+        .chain(shown.iter().copied())
         .map(|f| {
             let sorted = if current_sort == f.code {
                 if desc { "desc" } else { "asc" }
@@ -127,6 +255,31 @@ async fn render(
         let sep = if rest.is_empty() { "" } else { "&" };
         format!("{base}?{rest}{sep}cursor={c}")
     });
+    let op_label = |op: &str| tr.t(&format!("op-{}", op.replace('_', "-")));
+    let chips = pairs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (k, v))| {
+            let mut parts = k.strip_prefix("f.")?.splitn(2, '.');
+            let f = fs.field(parts.next()?)?;
+            let op = parts.next().unwrap_or("eq");
+            let shown_value = if f.kind == FieldKind::Select {
+                look.display(f, Some(&serde_json::json!(v)), tr, &tz)
+            } else {
+                v.clone()
+            };
+            let rest: Vec<(String, String)> = pairs
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, p)| p.clone())
+                .collect();
+            Some(Chip {
+                text: format!("{} {} {}", f.label_in(def, tr.0), op_label(op), shown_value),
+                remove: format!("{base}?{}", query_string(&rest, &["cursor"])),
+            })
+        })
+        .collect();
     let can_assign = auth.principal.can(def.module, Action::Assign);
     let users = if can_assign {
         guanxi_store::users::list_all(&state.db)
@@ -138,39 +291,61 @@ async fn render(
     } else {
         vec![]
     };
-    let title_key = if bin {
-        "record-recycle-bin"
-    } else {
-        "menu-customers"
-    };
     let name = module_name(def, auth.locale);
-    let mut shell = Shell::new(state, auth, &format!("/{}", def.code), title_key)
+    let shell = Shell::new(state, auth, &format!("/{}", def.code), "menu-customers")
         .await
-        .crumb(&format!("/{}", def.code), title_key);
-    shell = shell.title(if bin {
-        format!("{} · {}", name, tr.t("record-recycle-bin"))
-    } else {
-        name.clone()
-    });
+        .crumb(&format!("/{}", def.code), &format!("module-{}", def.code))
+        .title(if bin {
+            format!("{} · {}", name, tr.t("record-recycle-bin"))
+        } else {
+            name.clone()
+        })
+        .flash(raw.iter().find(|(k, _)| k == "ok").map(|(_, v)| v.as_str()));
+    let chosen_codes: Vec<&str> = shown.iter().map(|f| f.code).collect();
     Ok(ListPage {
         module: def.code,
         name,
-        rows: rows(&fs, &items, &look, tr, &tz),
+        rows: rows(&fs, &shown, &items, &look, tr, &tz),
         columns,
         q: q.q.clone().unwrap_or_default(),
-        query: query_string(&pairs, &["cursor", "ok"]),
+        query: query_string(&pairs, &["cursor"]),
         next,
         can_create: auth.principal.can(def.module, Action::Create),
         can_assign,
         can_delete: auth.principal.can(def.module, Action::Delete),
+        can_share: can_assign || auth.principal.can(Module::Settings, Action::Manage),
         bin,
         users,
-        shell: shell.flash(
-            pairs
-                .iter()
-                .find(|(k, _)| k == "ok")
-                .map(|(_, v)| v.as_str()),
-        ),
+        chips,
+        any: q.any,
+        filter_fields: fs
+            .iter()
+            .filter(|f| filterable(f))
+            .map(|f| (f.code.to_owned(), f.label_in(def, tr.0)))
+            .collect(),
+        column_choices: fs
+            .iter()
+            .filter(|f| !f.hidden && f.code != def.title)
+            .map(|f| {
+                (
+                    f.code.to_owned(),
+                    f.label_in(def, tr.0),
+                    chosen_codes.contains(&f.code),
+                )
+            })
+            .collect(),
+        ops: OPS.iter().map(|o| (*o, op_label(o))).collect(),
+        views,
+        view: view_id,
+        keep: pairs
+            .iter()
+            .filter(|(k, _)| {
+                k.starts_with("f.")
+                    || ["sort", "order", "match", "view", "cols"].contains(&k.as_str())
+            })
+            .cloned()
+            .collect(),
+        shell,
     })
 }
 
@@ -227,4 +402,91 @@ pub async fn bulk(
         _ => return Err(AppError::BadRequest("error-bulk-action")),
     };
     Ok(Redirect::to(&format!("/{}?ok={ok}", def.code)).into_response())
+}
+
+/// Saves the current list state as a named view.
+pub async fn save_view(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(m): Path<String>,
+    form: RawForm,
+) -> AppResult<Response> {
+    let def = module(&m)?;
+    auth.principal.authorize(def.module, Action::View)?;
+    let name = guanxi_core::validate::required_text("view_name", form.get("view_name"), 30)?;
+    let shared = form.has("shared");
+    if shared
+        && !(auth.principal.can(def.module, Action::Assign)
+            || auth.principal.can(Module::Settings, Action::Manage))
+    {
+        return Err(guanxi_core::Denied {
+            module: def.module,
+            action: Action::Assign,
+        }
+        .into());
+    }
+    let keep: Vec<(String, String)> = form
+        .0
+        .iter()
+        .filter(|(k, _)| {
+            k.starts_with("f.") || ["q", "sort", "order", "match"].contains(&k.as_str())
+        })
+        .cloned()
+        .collect();
+    let query = query_string(&keep, &[]);
+    let cols = form.get("cols").to_owned();
+    let mut tx = state.db.begin().await?;
+    let id = guanxi_store::views::insert(
+        &mut tx,
+        def.code,
+        auth.principal.user_id,
+        &name,
+        &query,
+        &cols,
+        shared,
+    )
+    .await?;
+    guanxi_store::audit::record(
+        &mut tx,
+        &auth.actor,
+        guanxi_store::audit::Event::new(
+            "view.create",
+            format!("saved view {name} of {}", def.code),
+        )
+        .module(def.module)
+        .target(id, &name),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/{}?view={id}&ok=flash-created", def.code)).into_response())
+}
+
+/// Deletes a view: its owner, or an administrator for shared views.
+pub async fn delete_view(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((m, id)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let def = module(&m)?;
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let v = guanxi_store::views::get(&state.db, id).await?;
+    let admin = auth.principal.can(Module::Settings, Action::Manage);
+    if v.module != def.code || (v.owner_id != auth.principal.user_id && !(v.shared && admin)) {
+        return Err(AppError::NotFound);
+    }
+    let mut tx = state.db.begin().await?;
+    guanxi_store::views::delete(&mut tx, id).await?;
+    guanxi_store::audit::record(
+        &mut tx,
+        &auth.actor,
+        guanxi_store::audit::Event::new(
+            "view.delete",
+            format!("deleted view {} of {}", v.name, def.code),
+        )
+        .module(def.module)
+        .target(id, &v.name),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/{}?ok=flash-deleted", def.code)).into_response())
 }

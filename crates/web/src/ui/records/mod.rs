@@ -18,6 +18,8 @@ pub fn router() -> Router<AppState> {
         .route("/{module}", get(list::page).post(form::create))
         .route("/{module}/new", get(form::new_form))
         .route("/{module}/bulk", post(list::bulk))
+        .route("/{module}/views", post(list::save_view))
+        .route("/{module}/views/{id}/delete", post(list::delete_view))
         .route("/{module}/recycle-bin", get(list::recycle_bin))
         .route("/{module}/{id}", get(detail::page).post(form::update))
         .route("/{module}/{id}/edit", get(form::edit_form))
