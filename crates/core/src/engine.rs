@@ -322,7 +322,7 @@ pub static CUSTOMERS: ModuleDef = ModuleDef {
         FieldDef::new("level", K::Select)
             .dict("customer_level")
             .list(),
-        FieldDef::new("region", K::Text).max(100),
+        FieldDef::new("region", K::Region).max(20),
         FieldDef::new("address", K::Text).max(200),
         FieldDef::new("phone", K::Phone).searchable().list().max(40),
         FieldDef::new("website", K::Url).max(200),

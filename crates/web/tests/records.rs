@@ -569,3 +569,73 @@ async fn duplicates_are_blocked_or_warned_naming_the_owner() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn customer_region_is_a_code_from_the_tree() {
+    let app = TestApp::spawn(guanxi_store::Backend::Sqlite).await;
+    let api = app.admin().await;
+    let (s, v) = api
+        .post(
+            "/api/v1/customers",
+            json!({"name": "西湖客户", "region": "999999"}),
+        )
+        .await;
+    assert_eq!((s, v["error"]["fields"]["region"].is_string()), (422, true));
+    let c = api
+        .ok(
+            "POST",
+            "/api/v1/customers",
+            Some(json!({"name": "西湖客户", "region": "330106"})),
+        )
+        .await;
+    assert_eq!(c["region"], "330106");
+    // The detail page shows the path, and the form offers the cascading picker.
+    let web = app.browser_client();
+    web.post(app.url("/login"))
+        .form(&[("username", "admin"), ("password", common::ADMIN_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let html = web
+        .get(app.url(&format!("/customers/{}", c["id"])))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("浙江省 / 杭州市 / 西湖区"),
+        "region path on the detail page"
+    );
+    let form = web
+        .get(app.url(&format!("/customers/{}/edit", c["id"])))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(form.contains("data-region-picker"));
+    let r = web
+        .post(app.url(&format!("/customers/{}", c["id"])))
+        .form(&[
+            ("version", "1"),
+            ("name", "西湖客户"),
+            ("region", "330000"),
+            ("region", "330100"),
+            ("region", "330102"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let g = api
+        .ok("GET", &format!("/api/v1/customers/{}", c["id"]), None)
+        .await;
+    assert_eq!(
+        g["region"], "330102",
+        "the deepest level chosen in the picker"
+    );
+    app.finish().await;
+}

@@ -160,10 +160,7 @@ async fn check_value(state: &AppState, f: &FieldDef, v: &Value) -> Result<Value,
         }
         FieldKind::Region => {
             let code = text(v)?.trim().to_owned();
-            if code.is_empty()
-                || code.len() > 20
-                || !code.chars().all(|c| c.is_ascii_alphanumeric())
-            {
+            if code.len() > 20 || guanxi_store::regions::get(&state.db, &code).await.is_err() {
                 return Err(FieldError::new(f.code, "error-region"));
             }
             json!(code)

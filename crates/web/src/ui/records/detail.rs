@@ -119,6 +119,7 @@ pub async fn page(
         .filter(|f| !f.hidden)
         .map(|f| look.field_view(def, f, rec.values.get(f.code), tr, &tz))
         .collect();
+    let fields = super::view::with_pickers(&state, fields).await;
     let mut related = vec![];
     for r in def.related {
         let Some(odef) = engine::def_of(r.module) else {

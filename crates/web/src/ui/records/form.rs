@@ -38,7 +38,7 @@ impl FormPage {
 }
 
 /// Form values from a submitted form: every editable field is present (an empty input clears).
-fn values_from(fs: &Fields, form: &RawForm) -> Values {
+async fn values_from(state: &AppState, fs: &Fields, form: &RawForm) -> AppResult<Values> {
     let mut v = Values::new();
     for f in fs.editable() {
         let raw = form.get(f.code);
@@ -50,6 +50,10 @@ fn values_from(fs: &Fields, form: &RawForm) -> Values {
                     .filter(|x| !x.is_empty())
                     .collect::<Vec<_>>()
             ),
+            // The picker sends one value per level; the deepest consistent one counts.
+            FieldKind::Region => {
+                json!(crate::ui::regions_picker::submitted(&state.db, &form.all(f.code)).await?)
+            }
             _ if raw.trim().is_empty() => Value::Null,
             _ => json!(raw),
         };
@@ -57,7 +61,7 @@ fn values_from(fs: &Fields, form: &RawForm) -> Values {
             v.insert(f.code.to_owned(), val);
         }
     }
-    v
+    Ok(v)
 }
 
 async fn render(
@@ -101,6 +105,7 @@ async fn render(
             v
         })
         .collect();
+    let fields = super::view::with_pickers(state, fields).await;
     let name = module_name(def, auth.locale);
     let title = match id {
         Some(_) => format!(
@@ -178,7 +183,7 @@ pub async fn create(
     form: RawForm,
 ) -> AppResult<Response> {
     let def = module(&m)?;
-    let values = values_from(&*svc::fields(&state, def).await?, &form);
+    let values = values_from(&state, &*svc::fields(&state, def).await?, &form).await?;
     let input: Values = values
         .iter()
         .filter(|(_, v)| !v.is_null())
@@ -320,7 +325,7 @@ pub async fn update(
         .get("version")
         .parse()
         .map_err(|_| AppError::BadRequest("error-version-required"))?;
-    let values = values_from(&*svc::fields(&state, def).await?, &form);
+    let values = values_from(&state, &*svc::fields(&state, def).await?, &form).await?;
     let confirmed = form.has("confirm_duplicate");
     save(
         &state,
@@ -354,7 +359,7 @@ pub async fn update_field(
         .get("version")
         .parse()
         .map_err(|_| AppError::BadRequest("error-version-required"))?;
-    let mut values = values_from(&*svc::fields(&state, def).await?, &form);
+    let mut values = values_from(&state, &*svc::fields(&state, def).await?, &form).await?;
     values.retain(|k, _| k == f.code);
     if values.is_empty() {
         values.insert(f.code.to_owned(), Value::Null);

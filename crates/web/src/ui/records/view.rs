@@ -32,6 +32,20 @@ pub struct FieldView {
     pub error: String,
     /// For relations: the linked record's page.
     pub link: Option<String>,
+    /// For regions in forms: the cascading picker (set by [`with_pickers`]).
+    pub region_picker: Option<crate::ui::regions_picker::RegionPicker>,
+}
+
+/// Fills the region pickers of a form's fields (they read the region tree).
+pub async fn with_pickers(state: &AppState, mut fields: Vec<FieldView>) -> Vec<FieldView> {
+    for f in fields.iter_mut().filter(|f| f.input == "region") {
+        let current = Some(f.raw.as_str()).filter(|s| !s.is_empty());
+        f.region_picker = crate::ui::regions_picker::picker(&state.db, f.code, current)
+            .await
+            .ok()
+            .map(|p| p.required(f.required));
+    }
+    fields
 }
 
 impl FieldView {
@@ -84,6 +98,7 @@ pub struct Lookups {
     relation_options: HashMap<&'static str, Vec<(String, String)>>,
     users: Vec<(i64, String, bool)>,
     departments: Vec<(i64, String)>,
+    regions: HashMap<String, String>,
 }
 
 impl Lookups {
@@ -133,6 +148,17 @@ impl Lookups {
         } else {
             vec![]
         };
+        let mut regions = HashMap::new();
+        for f in fs.iter().filter(|f| f.kind == FieldKind::Region) {
+            for r in records {
+                if let Some(code) = r.values.get(f.code).and_then(Value::as_str)
+                    && !regions.contains_key(code)
+                    && let Ok(path) = guanxi_store::regions::path(&state.db, code).await
+                {
+                    regions.insert(code.to_owned(), guanxi_store::regions::label(&path));
+                }
+            }
+        }
         let mut titles = HashMap::new();
         let mut relation_options = HashMap::new();
         for f in fs.iter() {
@@ -177,6 +203,7 @@ impl Lookups {
             relation_options,
             users,
             departments,
+            regions,
         }
     }
 
@@ -209,6 +236,13 @@ impl Lookups {
                 "no"
             }),
             FieldKind::Money => v.as_i64().map(money).unwrap_or_default(),
+            FieldKind::Region => {
+                let code = v.as_str().unwrap_or_default();
+                self.regions
+                    .get(code)
+                    .cloned()
+                    .unwrap_or_else(|| code.to_owned())
+            }
             FieldKind::Percent => format!("{}%", v),
             FieldKind::Relation(_) => v
                 .as_i64()
@@ -325,6 +359,7 @@ impl Lookups {
             options,
             error: String::new(),
             link,
+            region_picker: None,
         }
     }
 }
