@@ -21,6 +21,7 @@ pub mod principal;
 pub mod records;
 pub mod regions;
 pub mod roles;
+pub mod search;
 pub mod sessions;
 pub mod settings;
 pub mod tokens;

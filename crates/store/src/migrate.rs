@@ -43,6 +43,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0007_saved_views.sql"),
     },
     Migration {
+        version: 8,
+        name: "search",
+        sqlite: include_str!("../migrations/sqlite/0008_search.sql"),
+        postgres: include_str!("../migrations/postgres/0008_search.sql"),
+    },
+    Migration {
         version: 5,
         name: "attachments",
         sqlite: include_str!("../migrations/sqlite/0005_attachments.sql"),
@@ -71,7 +77,12 @@ pub async fn run(db: &Db) -> Result<usize> {
             .await
     })?;
     let mut count = 0;
-    for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
+    let mut pending: Vec<&Migration> = MIGRATIONS
+        .iter()
+        .filter(|m| !applied.contains(&m.version))
+        .collect();
+    pending.sort_by_key(|m| m.version);
+    for m in pending {
         let sql = match db.backend() {
             Backend::Sqlite => m.sqlite,
             Backend::Postgres => m.postgres,

@@ -314,6 +314,35 @@ pub async fn list(db: &Db, fs: &Fields, grant: &Grant, q: &ListQuery) -> Result<
         sql.text += &format!(" AND t.{field} = {p}");
     }
     if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        // Rare grams: candidates come from the search index. Common ones (in thousands of
+        // records): the ordered scan below finds a page of matches quickly by itself.
+        if let Some(grams) = crate::search::query_grams(text) {
+            const DENSE: i64 = 20_000;
+            let mut by_freq = vec![];
+            for g in &grams {
+                by_freq.push((
+                    crate::search::gram_frequency(db, fs.def.code, g, DENSE).await?,
+                    g.clone(),
+                ));
+            }
+            by_freq.sort();
+            // Every gram in tens of thousands of records: matches are dense, and the ordered
+            // scan finds a page of them quickly by itself.
+            if by_freq.first().is_some_and(|(n, _)| *n < DENSE) {
+                let m = sql.param(Bind::Text(Some(fs.def.code.to_owned())));
+                let subs: Vec<String> = by_freq
+                    .iter()
+                    .take(3)
+                    .map(|(_, g)| {
+                        let p = sql.param(Bind::Text(Some(g.clone())));
+                        format!(
+                            "SELECT record_id FROM search_grams WHERE module = {m} AND gram = {p}"
+                        )
+                    })
+                    .collect();
+                sql.text += &format!(" AND t.id IN ({})", subs.join(" INTERSECT "));
+            }
+        }
         let p = sql.param(Bind::Text(Some(format!("%{}%", text.to_lowercase()))));
         let ors: Vec<String> = fs
             .iter()
@@ -588,6 +617,7 @@ pub async fn insert(
         .await
     })?;
     history(tx, fs.def, id, 1, actor, Change::event("create")).await?;
+    crate::search::index_record(tx, fs.def, id, "", &crate::search::text_of(fs, values)).await?;
     tx_fetch(tx, fs, id).await?.ok_or(RecordError::NotFound)
 }
 
@@ -695,6 +725,16 @@ pub async fn update(
         .await?;
     }
     let after = tx_fetch(tx, fs, id).await?.ok_or(RecordError::NotFound)?;
+    if changed
+        .iter()
+        .any(|(code, _, _)| fs.field(code).is_some_and(|f| f.searchable))
+    {
+        let (old, new) = (
+            crate::search::text_of(fs, &before.values),
+            crate::search::text_of(fs, &after.values),
+        );
+        crate::search::index_record(tx, fs.def, id, &old, &new).await?;
+    }
     Ok((
         after,
         changed.into_iter().map(|(f, _, _)| f.to_owned()).collect(),
