@@ -465,3 +465,6 @@ op-lt = less than
 op-lte = at most
 op-empty = is empty
 op-not-empty = is not empty
+settings-related = Related lists on detail pages
+settings-related-help = Choose which related lists each module's detail page shows.
+error-related-list = No such related list.

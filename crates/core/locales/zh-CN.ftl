@@ -465,3 +465,6 @@ op-lt = 小于
 op-lte = 不大于
 op-empty = 为空
 op-not-empty = 不为空
+settings-related = 详情页的关联列表
+settings-related-help = 选择每个模块详情页显示哪些关联数据列表。
+error-related-list = 没有这个关联列表。

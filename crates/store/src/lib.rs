@@ -10,6 +10,7 @@
 
 pub mod attachments;
 pub mod audit;
+pub mod bulk;
 pub mod custom_fields;
 pub mod db;
 pub mod departments;

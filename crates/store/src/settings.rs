@@ -16,6 +16,10 @@ pub struct Settings {
     /// confirm. Keys: customers, contacts, organisations.
     #[serde(default)]
     pub duplicates: std::collections::BTreeMap<String, String>,
+    /// Related lists an administrator hid from a module's detail page: module → related
+    /// module codes (e.g. `{"customers": ["contacts"]}`).
+    #[serde(default)]
+    pub hidden_related: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl Settings {
@@ -37,6 +41,7 @@ impl Default for Settings {
             default_locale: "zh-CN".into(),
             default_time_zone: "Asia/Shanghai".into(),
             duplicates: Default::default(),
+            hidden_related: Default::default(),
         }
     }
 }
@@ -58,17 +63,23 @@ pub async fn load(db: &Db) -> Result<Settings> {
             .get("duplicates")
             .and_then(|v| serde_json::from_str(v).ok())
             .unwrap_or_default(),
+        hidden_related: map
+            .get("hidden_related")
+            .and_then(|v| serde_json::from_str(v).ok())
+            .unwrap_or_default(),
     })
 }
 
 pub async fn save(tx: &mut Tx, s: &Settings) -> Result<()> {
     let t = now();
     let duplicates = serde_json::to_string(&s.duplicates).unwrap_or_default();
+    let hidden_related = serde_json::to_string(&s.hidden_related).unwrap_or_default();
     for (k, v) in [
         ("company_name", &s.company_name),
         ("default_locale", &s.default_locale),
         ("default_time_zone", &s.default_time_zone),
         ("duplicates", &duplicates),
+        ("hidden_related", &hidden_related),
     ] {
         on_tx!(tx, |c| {
             sqlx::query(

@@ -639,3 +639,42 @@ async fn customer_region_is_a_code_from_the_tree() {
     );
     app.finish().await;
 }
+
+#[tokio::test]
+async fn administrators_choose_the_related_lists() {
+    let app = TestApp::spawn(guanxi_store::Backend::Sqlite).await;
+    let api = app.admin().await;
+    let c = api
+        .ok(
+            "POST",
+            "/api/v1/customers",
+            Some(json!({"name": "关联测试"})),
+        )
+        .await;
+    let web = app.browser_client();
+    web.post(app.url("/login"))
+        .form(&[("username", "admin"), ("password", common::ADMIN_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let page = |web: reqwest::Client, url: String| async move {
+        web.get(url).send().await.unwrap().text().await.unwrap()
+    };
+    let url = app.url(&format!("/customers/{}", c["id"]));
+    assert!(
+        page(web.clone(), url.clone())
+            .await
+            .contains("id=\"related-contacts\"")
+    );
+    let mut s = api.ok("GET", "/api/v1/settings", None).await;
+    s["hidden_related"] = json!({"customers": ["contacts"]});
+    api.ok("PUT", "/api/v1/settings", Some(s.clone())).await;
+    assert!(
+        !page(web.clone(), url.clone())
+            .await
+            .contains("id=\"related-contacts\"")
+    );
+    s["hidden_related"] = json!({"customers": ["leads"]});
+    assert_eq!(api.call("PUT", "/api/v1/settings", Some(s)).await.0, 422);
+    app.finish().await;
+}

@@ -45,11 +45,26 @@ pub async fn save(state: &AppState, auth: &Auth, input: &Settings) -> AppResult<
         }
         duplicates.insert(module.clone(), mode.clone());
     }
+    for (module, hidden) in &input.hidden_related {
+        let ok = guanxi_core::engine::module_def(module).is_some_and(|d| {
+            hidden
+                .iter()
+                .all(|h| d.related.iter().any(|r| r.module.code() == h))
+        });
+        if !ok {
+            return Err(guanxi_core::validate::FieldError::new(
+                &format!("hidden_related.{module}"),
+                "error-related-list",
+            )
+            .into());
+        }
+    }
     let new = Settings {
         company_name,
         default_locale: locale.code().to_owned(),
         default_time_zone: tz,
         duplicates,
+        hidden_related: input.hidden_related.clone(),
     };
     let before = settings::load(&state.db).await?;
     let mut tx = state.db.begin().await?;

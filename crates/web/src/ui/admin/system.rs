@@ -178,6 +178,8 @@ pub struct SettingsPage {
     default_time_zone: String,
     /// (module code, module name, mode)
     duplicates: Vec<(String, String, String)>,
+    /// (module code, module name, [(related code, related name, shown)])
+    related: Vec<(String, String, Vec<(String, String, bool)>)>,
     locales: Vec<(String, String)>,
     errors: Vec<(String, String)>,
     can_manage: bool,
@@ -201,6 +203,7 @@ async fn settings_page(
             .crumb("/admin/settings", "menu-admin")
             .flash(f.ok.as_deref()),
         duplicates: duplicate_rows(&s, auth.locale),
+        related: related_rows(&s, auth.locale),
         company_name: s.company_name,
         default_locale: s.default_locale,
         default_time_zone: s.default_time_zone,
@@ -232,6 +235,21 @@ async fn settings_save(
                 )
             })
             .collect(),
+        // Check boxes name the related lists to show; the rest are hidden.
+        hidden_related: guanxi_core::engine::MODULES
+            .iter()
+            .filter(|m| !m.related.is_empty())
+            .map(|m| {
+                let shown = form.all(&format!("related.{}", m.code));
+                let hidden = m
+                    .related
+                    .iter()
+                    .map(|r| r.module.code().to_owned())
+                    .filter(|c| !shown.contains(&c.as_str()))
+                    .collect();
+                (m.code.to_owned(), hidden)
+            })
+            .collect(),
     };
     match settings::save(&state, &auth, &input).await {
         Ok(_) => Ok(Redirect::to("/admin/settings?ok=flash-saved").into_response()),
@@ -239,6 +257,7 @@ async fn settings_save(
             let page = SettingsPage {
                 shell: Shell::new(&state, &auth, "/admin/settings", "module-settings").await,
                 duplicates: duplicate_rows(&input, auth.locale),
+                related: related_rows(&input, auth.locale),
                 company_name: input.company_name,
                 default_locale: input.default_locale,
                 default_time_zone: input.default_time_zone,
@@ -267,6 +286,29 @@ fn duplicate_rows(
                 crate::ui::Tr(locale).module(m.code),
                 s.duplicate_mode(m.code).to_owned(),
             )
+        })
+        .collect()
+}
+
+type RelatedRow = (String, String, Vec<(String, String, bool)>);
+
+fn related_rows(s: &guanxi_store::settings::Settings, locale: Locale) -> Vec<RelatedRow> {
+    let tr = crate::ui::Tr(locale);
+    guanxi_core::engine::MODULES
+        .iter()
+        .filter(|m| !m.related.is_empty())
+        .map(|m| {
+            let hidden = s.hidden_related.get(m.code).cloned().unwrap_or_default();
+            let lists = m
+                .related
+                .iter()
+                .map(|r| {
+                    let code = r.module.code().to_owned();
+                    let shown = !hidden.contains(&code);
+                    (code.clone(), tr.module(&code), shown)
+                })
+                .collect();
+            (m.code.to_owned(), tr.module(m.code), lists)
         })
         .collect()
 }

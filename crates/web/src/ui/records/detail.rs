@@ -120,8 +120,17 @@ pub async fn page(
         .map(|f| look.field_view(def, f, rec.values.get(f.code), tr, &tz))
         .collect();
     let fields = super::view::with_pickers(&state, fields).await;
+    let hidden = guanxi_store::settings::load(&state.db)
+        .await?
+        .hidden_related
+        .remove(def.code)
+        .unwrap_or_default();
     let mut related = vec![];
-    for r in def.related {
+    for r in def
+        .related
+        .iter()
+        .filter(|r| !hidden.iter().any(|h| h == r.module.code()))
+    {
         let Some(odef) = engine::def_of(r.module) else {
             continue;
         };

@@ -1,0 +1,509 @@
+//! Bulk loading of generated rows (the demo data set, the benchmark harness): everything in one
+//! transaction, many rows per statement — on SQLite one prepared multi-row `INSERT` reused for
+//! every full batch, on PostgreSQL `COPY ... FROM STDIN`. No change history is written: the rows
+//! are generated, not entered.
+//!
+//! When every table being loaded is empty, their secondary indexes are dropped first and built
+//! again at the end, inside the same transaction (sorting once is several times faster than
+//! inserting into a dozen B-trees row by row); an interrupted load leaves the database as it
+//! was. On SQLite, foreign-key checks are off for the load (the generator links rows by
+//! construction) and the page cache is enlarged; both are restored afterwards.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::{Db, Result, StoreError, Tx, on_db, on_tx};
+
+/// One value of a generated row.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Val {
+    Null,
+    Int(i64),
+    Text(String),
+    Bool(bool),
+    Time(DateTime<Utc>),
+    Date(NaiveDate),
+}
+
+impl From<Option<String>> for Val {
+    fn from(v: Option<String>) -> Val {
+        v.map_or(Val::Null, Val::Text)
+    }
+}
+
+impl From<Option<i64>> for Val {
+    fn from(v: Option<i64>) -> Val {
+        v.map_or(Val::Null, Val::Int)
+    }
+}
+
+/// Bind parameters per SQLite statement (its limit is 32,766).
+const SQLITE_PARAMS: usize = 16_000;
+/// Page cache while loading on SQLite, in KiB (negative = KiB for the pragma).
+const SQLITE_LOAD_CACHE_KIB: i64 = 512 * 1024;
+/// The page cache `Db::open_sqlite` sets, restored after the load.
+const SQLITE_NORMAL_CACHE_KIB: i64 = 32_000;
+
+/// A load in progress: an open transaction, and the index definitions to build again.
+pub struct Load {
+    tx: Tx,
+    db: Db,
+    tables: Vec<String>,
+    dropped: Vec<String>,
+}
+
+/// How many live and deleted rows a table holds.
+pub async fn count(db: &Db, table: &str) -> Result<i64> {
+    check_ident(table)?;
+    let sql = format!("SELECT COUNT(*) FROM {table}");
+    Ok(on_db!(db, read, |p| sqlx::query_scalar(
+        sqlx::AssertSqlSafe(sql.as_str())
+    )
+    .fetch_one(p)
+    .await)?)
+}
+
+/// Table and column names are fixed by the caller's code; refuse anything else all the same.
+fn check_ident(s: &str) -> Result<()> {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+        Ok(())
+    } else {
+        Err(StoreError::Config(format!("not an identifier: {s}")))
+    }
+}
+
+async fn sqlite_pragmas(db: &Db, foreign_keys: bool, cache_kib: i64) -> Result<()> {
+    if let Db::Sqlite { write, .. } = db {
+        let fk = if foreign_keys { "ON" } else { "OFF" };
+        for sql in [
+            format!("PRAGMA foreign_keys = {fk}"),
+            format!("PRAGMA cache_size = -{cache_kib}"),
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(write).await?;
+        }
+    }
+    Ok(())
+}
+
+impl Load {
+    /// Starts a load into `tables` (parents before children).
+    pub async fn begin(db: &Db, tables: &[&str]) -> Result<Load> {
+        let mut empty = true;
+        for t in tables {
+            empty &= count(db, t).await? == 0;
+        }
+        sqlite_pragmas(db, false, SQLITE_LOAD_CACHE_KIB).await?;
+        let mut tx = match db.begin().await {
+            Ok(tx) => tx,
+            Err(e) => {
+                sqlite_pragmas(db, true, SQLITE_NORMAL_CACHE_KIB).await?;
+                return Err(e);
+            }
+        };
+        let mut dropped = vec![];
+        if empty {
+            for t in tables {
+                dropped.extend(drop_indexes(&mut tx, t).await?);
+            }
+        }
+        if let Tx::Postgres(t) = &mut tx {
+            sqlx::query("SET LOCAL maintenance_work_mem = '256MB'")
+                .execute(&mut **t)
+                .await?;
+        }
+        Ok(Load {
+            tx,
+            db: db.clone(),
+            tables: tables.iter().map(|t| (*t).to_owned()).collect(),
+            dropped,
+        })
+    }
+
+    /// Whether the indexes are rebuilt at the end (the tables were empty).
+    pub fn rebuilds_indexes(&self) -> bool {
+        !self.dropped.is_empty()
+    }
+
+    /// The next free id of a table.
+    pub async fn next_id(&mut self, table: &str) -> Result<i64> {
+        check_ident(table)?;
+        let sql = format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}");
+        Ok(on_tx!(&mut self.tx, |c| sqlx::query_scalar(
+            sqlx::AssertSqlSafe(sql.as_str())
+        )
+        .fetch_one(&mut *c)
+        .await)?)
+    }
+
+    /// Appends rows; each row has one value per column, in order.
+    pub async fn insert(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: Vec<Vec<Val>>,
+    ) -> Result<()> {
+        check_ident(table)?;
+        for c in columns {
+            check_ident(c)?;
+        }
+        if let Some(bad) = rows.iter().find(|r| r.len() != columns.len()) {
+            return Err(StoreError::Config(format!(
+                "{table}: a row of {} values for {} columns",
+                bad.len(),
+                columns.len()
+            )));
+        }
+        match &mut self.tx {
+            Tx::Sqlite(t) => sqlite_insert(&mut **t, table, columns, rows).await,
+            Tx::Postgres(t) => pg_copy(&mut **t, table, columns, rows).await,
+        }
+    }
+
+    /// Builds the dropped indexes again, moves sequences past the new ids, commits, and
+    /// restores the connection's settings.
+    pub async fn finish(mut self) -> Result<()> {
+        for sql in &self.dropped {
+            on_tx!(&mut self.tx, |c| sqlx::query(sqlx::AssertSqlSafe(
+                sql.as_str()
+            ))
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        }
+        if let Tx::Postgres(t) = &mut self.tx {
+            for table in &self.tables {
+                let sql = format!(
+                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                     (SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut **t)
+                    .await?;
+            }
+        }
+        self.tx.commit().await?;
+        sqlite_pragmas(&self.db, true, SQLITE_NORMAL_CACHE_KIB).await?;
+        if let Db::Postgres(p) = &self.db {
+            for table in &self.tables {
+                sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {table}")))
+                    .execute(p)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives up: nothing of the load stays.
+    pub async fn abort(self) -> Result<()> {
+        drop(self.tx);
+        sqlite_pragmas(&self.db, true, SQLITE_NORMAL_CACHE_KIB).await
+    }
+}
+
+/// Drops a table's secondary indexes (not those behind primary keys or unique constraints) and
+/// returns their definitions.
+async fn drop_indexes(tx: &mut Tx, table: &str) -> Result<Vec<String>> {
+    let defs: Vec<(String, String)> = match tx {
+        Tx::Sqlite(t) => {
+            sqlx::query_as(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 \
+                 AND sql IS NOT NULL ORDER BY name",
+            )
+            .bind(table)
+            .fetch_all(&mut **t)
+            .await?
+        }
+        Tx::Postgres(t) => {
+            sqlx::query_as(
+                "SELECT i.indexname::text, i.indexdef FROM pg_indexes i \
+                 WHERE i.schemaname = current_schema() AND i.tablename = $1 \
+                 AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname) \
+                 ORDER BY i.indexname",
+            )
+            .bind(table)
+            .fetch_all(&mut **t)
+            .await?
+        }
+    };
+    for (name, _) in &defs {
+        let sql = format!("DROP INDEX \"{}\"", name.replace('"', "\"\""));
+        on_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+    }
+    Ok(defs.into_iter().map(|(_, sql)| sql).collect())
+}
+
+fn placeholders(columns: usize, rows: usize) -> String {
+    let one = format!("({})", vec!["?"; columns].join(", "));
+    vec![one; rows].join(", ")
+}
+
+async fn sqlite_insert(
+    c: &mut sqlx::SqliteConnection,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<Val>>,
+) -> Result<()> {
+    let per = (SQLITE_PARAMS / columns.len().max(1)).max(1);
+    let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    let full = format!("{head}{}", placeholders(columns.len(), per));
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let batch: Vec<Vec<Val>> = rows.by_ref().take(per).collect();
+        let partial;
+        let sql = if batch.len() == per {
+            full.as_str()
+        } else {
+            partial = format!("{head}{}", placeholders(columns.len(), batch.len()));
+            partial.as_str()
+        };
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for v in batch.into_iter().flatten() {
+            q = match v {
+                Val::Null => q.bind(None::<i64>),
+                Val::Int(i) => q.bind(i),
+                Val::Text(s) => q.bind(s),
+                Val::Bool(b) => q.bind(b),
+                Val::Time(t) => q.bind(t),
+                Val::Date(d) => q.bind(d),
+            };
+        }
+        q.execute(&mut *c).await?;
+    }
+    Ok(())
+}
+
+/// Appends a value in COPY's text format.
+fn copy_text(out: &mut String, v: &Val) {
+    use std::fmt::Write;
+    match v {
+        Val::Null => out.push_str("\\N"),
+        Val::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Val::Bool(b) => out.push(if *b { 't' } else { 'f' }),
+        Val::Time(t) => {
+            let _ = write!(out, "{}", t.format("%Y-%m-%d %H:%M:%S%.6f+00"));
+        }
+        Val::Date(d) => {
+            let _ = write!(out, "{}", d.format("%Y-%m-%d"));
+        }
+        Val::Text(s) => {
+            for ch in s.chars() {
+                match ch {
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    c => out.push(c),
+                }
+            }
+        }
+    }
+}
+
+async fn pg_copy(
+    c: &mut sqlx::PgConnection,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<Val>>,
+) -> Result<()> {
+    let sql = format!("COPY {table} ({}) FROM STDIN", columns.join(", "));
+    let mut copy = c.copy_in_raw(&sql).await?;
+    let mut buf = String::with_capacity(1 << 20);
+    for row in &rows {
+        for (i, v) in row.iter().enumerate() {
+            if i > 0 {
+                buf.push('\t');
+            }
+            copy_text(&mut buf, v);
+        }
+        buf.push('\n');
+        if buf.len() >= 1 << 20 {
+            copy.send(std::mem::take(&mut buf).into_bytes()).await?;
+        }
+    }
+    if !buf.is_empty() {
+        copy.send(buf.into_bytes()).await?;
+    }
+    copy.finish().await?;
+    Ok(())
+}
+
+/// The machine's limit for comparison: `rows` inserted into a new SQLite file at `path` (same
+/// settings as Guanxi's: WAL, synchronous=FULL) in one transaction through one prepared
+/// statement of `rows_per_statement` rows, into a table of the same columns without secondary
+/// indexes. Returns the seconds taken.
+pub async fn raw_sqlite_insert(
+    path: &std::path::Path,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<Val>>,
+    rows_per_statement: usize,
+) -> Result<f64> {
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+    use sqlx::{ConnectOptions, Connection};
+    check_ident(table)?;
+    let mut conn = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .connect()
+        .await?;
+    let cols: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            if *c == "id" {
+                "id INTEGER PRIMARY KEY".to_owned()
+            } else {
+                (*c).to_owned()
+            }
+        })
+        .collect();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "CREATE TABLE {table} ({})",
+        cols.join(", ")
+    )))
+    .execute(&mut conn)
+    .await?;
+    let started = std::time::Instant::now();
+    let mut tx = conn.begin().await?;
+    let per = rows_per_statement.clamp(1, SQLITE_PARAMS / columns.len().max(1));
+    let mut rows = rows;
+    // Whole statements only: the tail that does not fill one is dropped from the figure.
+    rows.truncate(rows.len() / per * per);
+    let n = rows.len();
+    sqlite_insert(&mut tx, table, columns, rows).await?;
+    tx.commit().await?;
+    let secs = started.elapsed().as_secs_f64();
+    conn.close().await?;
+    tracing::debug!(rows = n, secs, "raw SQLite insert");
+    Ok(secs)
+}
+
+/// Creates a PostgreSQL database named by the last path segment of `url` when it does not
+/// exist, connecting to the server's `postgres` database to do it. Returns whether it created one.
+pub async fn ensure_pg_database(url: &str) -> Result<bool> {
+    let (server, name) = split_pg_url(url)?;
+    let admin = Db::connect(&format!("{server}/postgres")).await?;
+    let Db::Postgres(p) = &admin else {
+        return Ok(false);
+    };
+    let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(&name)
+        .fetch_optional(p)
+        .await?;
+    if exists.is_none() {
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(p)
+            .await?;
+    }
+    admin.close().await;
+    Ok(exists.is_none())
+}
+
+/// Drops the PostgreSQL database named by `url` (for tests and throw-away benchmark runs).
+pub async fn drop_pg_database(url: &str) -> Result<()> {
+    let (server, name) = split_pg_url(url)?;
+    let admin = Db::connect(&format!("{server}/postgres")).await?;
+    if let Db::Postgres(p) = &admin {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+        )))
+        .execute(p)
+        .await?;
+    }
+    admin.close().await;
+    Ok(())
+}
+
+/// `postgres://user@host:port/db?x` → (`postgres://user@host:port`, `db`).
+fn split_pg_url(url: &str) -> Result<(String, String)> {
+    let bad = || StoreError::Config("expected postgres://USER@HOST[:PORT]/DATABASE".into());
+    let base = url.split('?').next().unwrap_or(url);
+    let after = base.find("://").ok_or_else(bad)? + 3;
+    let slash = base[after..].find('/').ok_or_else(bad)? + after;
+    let name = &base[slash + 1..];
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(bad());
+    }
+    Ok((base[..slash].to_owned(), name.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_escapes_and_pg_urls() {
+        let mut s = String::new();
+        copy_text(&mut s, &Val::Text("a\tb\\c\nd".into()));
+        assert_eq!(s, "a\\tb\\\\c\\nd");
+        assert_eq!(
+            split_pg_url("postgres://postgres@127.0.0.1:5432/bench_1?sslmode=disable").unwrap(),
+            (
+                "postgres://postgres@127.0.0.1:5432".into(),
+                "bench_1".into()
+            )
+        );
+        assert!(split_pg_url("postgres://h/").is_err());
+        assert!(split_pg_url("postgres://h/x;drop").is_err());
+    }
+
+    #[tokio::test]
+    async fn loads_rebuild_indexes_and_roll_back_when_aborted() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open_sqlite(&dir.path().join("t.db")).await.unwrap();
+        crate::migrate::run(&db).await.unwrap();
+        let t = crate::now();
+        let row = |id: i64, name: &str| {
+            vec![
+                Val::Int(id),
+                Val::Text(name.into()),
+                Val::Time(t),
+                Val::Time(t),
+            ]
+        };
+        let cols = ["id", "name", "created_at", "updated_at"];
+        let mut load = Load::begin(&db, &["organisations"]).await.unwrap();
+        assert!(load.rebuilds_indexes());
+        load.insert("organisations", &cols, vec![row(1, "甲")])
+            .await
+            .unwrap();
+        load.abort().await.unwrap();
+        assert_eq!(count(&db, "organisations").await.unwrap(), 0);
+        let mut load = Load::begin(&db, &["organisations"]).await.unwrap();
+        let first = load.next_id("organisations").await.unwrap();
+        let rows = (0..700)
+            .map(|i| row(first + i, &format!("公司{i}")))
+            .collect();
+        load.insert("organisations", &cols, rows).await.unwrap();
+        load.finish().await.unwrap();
+        assert_eq!(count(&db, "organisations").await.unwrap(), 700);
+        let Db::Sqlite { read, .. } = &db else {
+            unreachable!()
+        };
+        let idx: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'organisations' AND sql IS NOT NULL",
+        )
+        .fetch_one(read)
+        .await
+        .unwrap();
+        assert!(idx >= 4, "indexes rebuilt: {idx}");
+        let fk: i64 = match &db {
+            Db::Sqlite { write, .. } => sqlx::query_scalar("PRAGMA foreign_keys")
+                .fetch_one(write)
+                .await
+                .unwrap(),
+            Db::Postgres(_) => 1,
+        };
+        assert_eq!(fk, 1, "foreign keys back on");
+        db.close().await;
+    }
+}
