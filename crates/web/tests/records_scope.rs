@@ -24,10 +24,34 @@ async fn every_record_route_applies_the_data_scope() {
         admin.user("m_east", Some(east), &[mgr]).await;
         admin.user("m_north", Some(north), &[mgr]).await;
         let s_hz = app.api("s_hz", "password-123").await;
-        let mine = s_hz.ok("POST", "/api/v1/customers", Some(json!({"name": "杭州客户甲"}))).await["id"].as_i64().unwrap();
-        let contact = s_hz.ok("POST", "/api/v1/contacts", Some(json!({"name": "杭州联系人", "customer_id": mine}))).await["id"].as_i64().unwrap();
+        let mine = s_hz
+            .ok(
+                "POST",
+                "/api/v1/customers",
+                Some(json!({"name": "杭州客户甲"})),
+            )
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        let contact = s_hz
+            .ok(
+                "POST",
+                "/api/v1/contacts",
+                Some(json!({"name": "杭州联系人", "customer_id": mine})),
+            )
+            .await["id"]
+            .as_i64()
+            .unwrap();
         let s_north = app.api("s_north", "password-123").await;
-        let theirs = s_north.ok("POST", "/api/v1/customers", Some(json!({"name": "北方客户乙"}))).await["id"].as_i64().unwrap();
+        let theirs = s_north
+            .ok(
+                "POST",
+                "/api/v1/customers",
+                Some(json!({"name": "北方客户乙"})),
+            )
+            .await["id"]
+            .as_i64()
+            .unwrap();
 
         // (user, customer id, contact id, may reach)
         let cases = [
@@ -50,45 +74,120 @@ async fn every_record_route_applies_the_data_scope() {
             ] {
                 assert_eq!(api.get(&path).await.0, want, "{who}: GET {path}");
             }
-            let (s, _) = api.call("PATCH", &format!("/api/v1/customers/{id}"), Some(json!({"version": 1, "notes": "x"}))).await;
+            let (s, _) = api
+                .call(
+                    "PATCH",
+                    &format!("/api/v1/customers/{id}"),
+                    Some(json!({"version": 1, "notes": "x"})),
+                )
+                .await;
             assert_eq!(s == 404, !reach, "{who}: PATCH {s}");
-            assert_eq!(api.post(&format!("/api/v1/customers/{id}/lock"), json!({})).await.0 == 404, !reach, "{who}: lock");
+            assert_eq!(
+                api.post(&format!("/api/v1/customers/{id}/lock"), json!({}))
+                    .await
+                    .0
+                    == 404,
+                !reach,
+                "{who}: lock"
+            );
             if reach {
-                api.post(&format!("/api/v1/customers/{id}/unlock"), json!({})).await;
+                api.post(&format!("/api/v1/customers/{id}/unlock"), json!({}))
+                    .await;
             }
             let listed = api.ok("GET", "/api/v1/customers?limit=500", None).await;
-            let ids: Vec<i64> = listed["items"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect();
+            let ids: Vec<i64> = listed["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_i64().unwrap())
+                .collect();
             assert_eq!(ids.contains(&id), reach, "{who}: list");
-            let name = if id == mine { "杭州客户甲" } else { "北方客户乙" };
-            let found = api.ok("GET", &format!("/api/v1/customers?q={name}"), None).await;
-            assert_eq!(found["items"].as_array().unwrap().len(), usize::from(reach), "{who}: search");
+            let name = if id == mine {
+                "杭州客户甲"
+            } else {
+                "北方客户乙"
+            };
+            let found = api
+                .ok("GET", &format!("/api/v1/customers?q={name}"), None)
+                .await;
+            assert_eq!(
+                found["items"].as_array().unwrap().len(),
+                usize::from(reach),
+                "{who}: search"
+            );
             if contact != 0 {
-                assert_eq!(api.get(&format!("/api/v1/contacts/{contact}")).await.0, want, "{who}: contact");
+                assert_eq!(
+                    api.get(&format!("/api/v1/contacts/{contact}")).await.0,
+                    want,
+                    "{who}: contact"
+                );
             }
             // The HTML pages.
             let web = app.browser_client();
-            web.post(app.url("/login")).form(&[("username", user), ("password", "password-123")]).send().await.unwrap();
-            for path in [format!("/customers/{id}"), format!("/customers/{id}/edit"), format!("/customers/{id}/history")] {
-                let s = web.get(app.url(&path)).send().await.unwrap().status().as_u16();
+            web.post(app.url("/login"))
+                .form(&[("username", user), ("password", "password-123")])
+                .send()
+                .await
+                .unwrap();
+            for path in [
+                format!("/customers/{id}"),
+                format!("/customers/{id}/edit"),
+                format!("/customers/{id}/history"),
+            ] {
+                let s = web
+                    .get(app.url(&path))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16();
                 assert_eq!(s == 404, !reach, "{who}: page {path} → {s}");
             }
-            let list = web.get(app.url("/customers")).send().await.unwrap().text().await.unwrap();
+            let list = web
+                .get(app.url("/customers"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
             assert_eq!(list.contains(name), reach, "{who}: list page");
-            let r = web.post(app.url(&format!("/customers/{id}/delete"))).send().await.unwrap().status().as_u16();
+            let r = web
+                .post(app.url(&format!("/customers/{id}/delete")))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16();
             if !reach {
                 assert_eq!(r, 404, "{who}: delete");
             }
             if reach {
                 // Put it back for the next case.
-                api.post(&format!("/api/v1/customers/{id}/restore"), json!({})).await;
+                api.post(&format!("/api/v1/customers/{id}/restore"), json!({}))
+                    .await;
             }
         }
         // Previous / next and the jump list never lead out of the scope: the salesperson's
         // detail page of their only customer has neither neighbour nor a foreign name.
         let web = app.browser_client();
-        web.post(app.url("/login")).form(&[("username", "s_hz"), ("password", "password-123")]).send().await.unwrap();
-        let page = web.get(app.url(&format!("/customers/{mine}?list=sort%3Dname"))).send().await.unwrap().text().await.unwrap();
-        assert!(!page.contains("北方客户乙"), "no foreign record in the jump list");
+        web.post(app.url("/login"))
+            .form(&[("username", "s_hz"), ("password", "password-123")])
+            .send()
+            .await
+            .unwrap();
+        let page = web
+            .get(app.url(&format!("/customers/{mine}?list=sort%3Dname")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            !page.contains("北方客户乙"),
+            "no foreign record in the jump list"
+        );
         assert!(!page.contains("id=\"next-record\"") && !page.contains("id=\"prev-record\""));
         app.finish().await;
     }

@@ -1,0 +1,195 @@
+//! `guanxi demo`: a realistic, deterministic data set — a sales organisation of thirty people,
+//! customers with Chinese company names, about three contacts each, and a group organisation per
+//! ten customers — written through the bulk path (see `guanxi_store::bulk`), not the API.
+//!
+//! Follow-ups and customer pools do not exist yet; the generator grows with each new module.
+
+pub mod generate;
+pub mod org;
+
+use std::time::Instant;
+
+use guanxi_store::bulk::{self, Load};
+use guanxi_store::{Db, audit, dictionary, regions};
+
+pub use generate::{Batch, City, Dictionaries, Generator, Start};
+pub use org::{DEMO_PASSWORD, DemoUser};
+
+use crate::words::CITIES;
+
+/// Customers generated per batch handed from the generator thread to the loader.
+const BATCH: u64 = 5_000;
+
+#[derive(Clone, Debug)]
+pub struct DemoOptions {
+    pub customers: u64,
+    pub seed: u64,
+    /// Add to a database that already has customers.
+    pub force: bool,
+    /// Print progress lines for large runs.
+    pub progress: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct DemoReport {
+    pub users: Vec<DemoUser>,
+    pub customers: u64,
+    pub contacts: u64,
+    pub organisations: u64,
+    /// Seconds for the records (not the users): generation, insert, index build and commit.
+    pub secs: f64,
+    /// The tables were empty, so their indexes were dropped and built again after the load.
+    pub rebuilt_indexes: bool,
+}
+
+impl DemoReport {
+    pub fn rows(&self) -> u64 {
+        self.customers + self.contacts + self.organisations
+    }
+
+    pub fn rows_per_sec(&self) -> f64 {
+        self.rows() as f64 / self.secs.max(1e-9)
+    }
+}
+
+/// The cities of the word list with their districts from the `regions` table.
+async fn cities(db: &Db) -> anyhow::Result<Vec<City>> {
+    let mut out = vec![];
+    for (prefix, code4, area_code, territory) in CITIES {
+        let city_code = format!("{code4}00");
+        let mut districts: Vec<(String, String)> = regions::children(db, Some(&city_code))
+            .await?
+            .into_iter()
+            .filter(|r| r.level == 3)
+            .map(|r| (r.code, r.name))
+            .collect();
+        if districts.is_empty() && regions::get(db, &city_code).await.is_ok() {
+            // A city without districts (东莞, 中山): the city itself.
+            districts.push((city_code, format!("{prefix}市")));
+        }
+        out.push(City {
+            prefix,
+            area_code,
+            territory: *territory,
+            districts,
+        });
+    }
+    Ok(out)
+}
+
+async fn dictionaries(db: &Db) -> anyhow::Result<Dictionaries> {
+    let codes = |items: Vec<dictionary::Item>| -> Vec<String> {
+        items
+            .into_iter()
+            .filter(|i| i.active)
+            .map(|i| i.code)
+            .collect()
+    };
+    Ok(Dictionaries {
+        customer_type: codes(dictionary::list(db, "customer_type").await?),
+        customer_source: codes(dictionary::list(db, "customer_source").await?),
+        industry: codes(dictionary::list(db, "industry").await?),
+        customer_level: codes(dictionary::list(db, "customer_level").await?),
+        gender: codes(dictionary::list(db, "gender").await?),
+    })
+}
+
+/// Fills the database. Refuses one that already has customers unless `force`.
+pub async fn run(db: &Db, opts: &DemoOptions) -> anyhow::Result<DemoReport> {
+    let before = bulk::count(db, "customers").await?;
+    if before > 0 && !opts.force {
+        anyhow::bail!(
+            "the database already has {before} customers; use --force to add the demo data to them"
+        );
+    }
+    guanxi_store::setup::ensure_builtin_roles(db).await?;
+    let users = org::ensure(db, opts.seed).await?;
+    let cities = cities(db).await?;
+    let dict = dictionaries(db).await?;
+    let started = Instant::now();
+    let tables = ["organisations", "customers", "contacts"];
+    let mut load = Load::begin(db, &tables).await?;
+    let rebuilt_indexes = load.rebuilds_indexes();
+    let start = Start {
+        customer_id: load.next_id("customers").await?,
+        contact_id: load.next_id("contacts").await?,
+        organisation_id: load.next_id("organisations").await?,
+        customers_before: before as u64,
+        contacts_before: bulk::count(db, "contacts").await? as u64,
+        organisations_before: bulk::count(db, "organisations").await? as u64,
+    };
+    let n = opts.customers;
+    let mut generator = Generator::new(opts.seed, n, start, cities, &users, dict)?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(3);
+    // Generation runs on its own thread, so it overlaps with the database's work.
+    let producer = tokio::task::spawn_blocking(move || {
+        let mut from = 0;
+        while from < n {
+            let to = (from + BATCH).min(n);
+            if tx.blocking_send(generator.batch(from, to)).is_err() {
+                break;
+            }
+            from = to;
+        }
+    });
+    let (mut customers, mut contacts, mut organisations) = (0u64, 0u64, 0u64);
+    let mut next_report = 100_000;
+    let mut failed = None;
+    while let Some(b) = rx.recv().await {
+        customers += b.customers.len() as u64;
+        contacts += b.contacts.len() as u64;
+        organisations += b.organisations.len() as u64;
+        let step = async {
+            load.insert("organisations", generate::ORGANISATION_COLUMNS, b.organisations)
+                .await?;
+            load.insert("customers", generate::CUSTOMER_COLUMNS, b.customers)
+                .await?;
+            load.insert("contacts", generate::CONTACT_COLUMNS, b.contacts)
+                .await
+        };
+        if let Err(e) = step.await {
+            failed = Some(e);
+            break;
+        }
+        if opts.progress && customers >= next_report {
+            eprintln!(
+                "  {customers} customers, {contacts} contacts ({:.0} s)",
+                started.elapsed().as_secs_f64()
+            );
+            next_report += 100_000;
+        }
+    }
+    drop(rx);
+    producer.await?;
+    if let Some(e) = failed {
+        load.abort().await?;
+        return Err(e.into());
+    }
+    if opts.progress && rebuilt_indexes {
+        eprintln!("  building indexes…");
+    }
+    load.finish().await?;
+    let secs = started.elapsed().as_secs_f64();
+    let mut tx = db.begin().await?;
+    audit::record(
+        &mut tx,
+        &audit::Actor::system(),
+        audit::Event::new(
+            "demo.generate",
+            format!(
+                "demo data: {customers} customers, {contacts} contacts, {organisations} organisations (seed {})",
+                opts.seed
+            ),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(DemoReport {
+        users,
+        customers,
+        contacts,
+        organisations,
+        secs,
+        rebuilt_indexes,
+    })
+}
