@@ -2,6 +2,11 @@
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
+  // The language switch returns to the page it was used on.
+  document.addEventListener("DOMContentLoaded", function () {
+    var back = document.querySelector('form.lang-switch input[name="next"]');
+    if (back) back.value = location.pathname + location.search;
+  });
   var doc = document;
   var en = doc.documentElement.lang === "en";
   var phoneQuery = window.matchMedia("(max-width: 1023px)"); // where the tree is a drawer

@@ -73,13 +73,17 @@ fn walk(base: &str, tag: &str) {
     // Switching language, remembered for the user.
     page.click_and_wait_navigation(".lang-switch button[value=en]")
         .unwrap();
-    assert_eq!(page.text("h1").unwrap(), "Home");
+    assert_eq!(
+        page.text("h1").unwrap(),
+        "Users",
+        "the switch returns to the same page"
+    );
     page.goto(&format!("{base}/admin/departments")).unwrap();
     assert_eq!(page.text("h1").unwrap(), "Departments");
     shot(&mut page, &format!("{tag}-03-english"));
     page.click_and_wait_navigation(".lang-switch button[value=zh-CN]")
         .unwrap();
-    assert_eq!(page.text("h1").unwrap(), "首页");
+    assert_eq!(page.text("h1").unwrap(), "部门管理");
 
     // A department.
     page.goto(&format!("{base}/admin/departments")).unwrap();

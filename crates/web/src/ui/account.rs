@@ -128,15 +128,31 @@ async fn change_password(
         current_password: form.get("current_password").to_owned(),
         new_password: form.get("new_password").to_owned(),
     };
-    if form.get("new_password") != form.get("confirm_password") {
-        return Err(guanxi_core::validate::FieldError::new(
-            "confirm_password",
-            "error-password-mismatch",
+    let result = if form.get("new_password") != form.get("confirm_password") {
+        Err(
+            guanxi_core::validate::FieldError::new("confirm_password", "error-password-mismatch")
+                .into(),
         )
-        .into());
+    } else {
+        account::change_password(&state, &auth, &input).await
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to("/me?ok=flash-password-changed").into_response()),
+        // Back to the account page with the message under the field.
+        Err(e @ AppError::Validation(_)) => {
+            let p = &auth.principal;
+            let page = MePage {
+                display_name: p.display_name.clone(),
+                locale: p.locale.code().to_owned(),
+                time_zone: p.time_zone.clone(),
+                locales: locales(),
+                errors: e.fields(auth.locale),
+                shell: Shell::new(&state, &auth, "/me", "me-title").await,
+            };
+            Ok((e.status(), page).into_response())
+        }
+        Err(e) => Err(e),
     }
-    account::change_password(&state, &auth, &input).await?;
-    Ok(Redirect::to("/me?ok=flash-password-changed").into_response())
 }
 
 #[derive(Template, WebTemplate)]
