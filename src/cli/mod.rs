@@ -1,5 +1,7 @@
 //! Command-line interface: flags, `GUANXI_*` environment variables and an optional TOML file.
 
+mod bench;
+mod demo;
 mod serve;
 mod user;
 
@@ -43,6 +45,10 @@ pub enum Command {
     /// Manage user accounts from the command line.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Fill the database with realistic, deterministic demo data (default 2,000 customers).
+    Demo(demo::DemoArgs),
+    /// Measure the server on a generated data set and write BENCHMARKS.md.
+    Bench(bench::BenchArgs),
 }
 
 /// Keys of the optional TOML configuration file; flags and environment variables win.
@@ -131,5 +137,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(cmd) => user::run(&cli.db, &file, cmd).await,
+        Command::Demo(args) => demo::run(&cli.db, &file, args).await,
+        Command::Bench(args) => bench::run(&cli.db, &file, args).await,
     }
 }

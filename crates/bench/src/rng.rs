@@ -111,7 +111,10 @@ mod tests {
         let a: Vec<u64> = (0..5).map(|i| Rng::for_item(7, 1, i).next_u64()).collect();
         let b: Vec<u64> = (0..5).map(|i| Rng::for_item(7, 1, i).next_u64()).collect();
         assert_eq!(a, b);
-        assert_ne!(Rng::for_item(7, 1, 0).next_u64(), Rng::for_item(8, 1, 0).next_u64());
+        assert_ne!(
+            Rng::for_item(7, 1, 0).next_u64(),
+            Rng::for_item(8, 1, 0).next_u64()
+        );
         // The reference value of SplitMix64 seeded with 0 (first output).
         assert_eq!(Rng::new(0).next_u64(), 0xE220_A839_7B1D_CDAF);
     }

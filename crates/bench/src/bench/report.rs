@@ -260,7 +260,8 @@ pub fn markdown(ctx: &Context, rows: &[Row], figures: &[Figure]) -> String {
             ms(r.p95_ms),
             ms(r.p99_ms),
             thousands(r.req_per_sec),
-            r.of_static.map_or("—".into(), |x| format!("{:.0} %", x * 100.0)),
+            r.of_static
+                .map_or("—".into(), |x| format!("{:.0} %", x * 100.0)),
             r.goal.text(),
             verdict(r.pass)
         );
@@ -309,8 +310,14 @@ mod tests {
             errors: 0,
             secs: 1.0,
         };
-        assert_eq!(Row::new("g", "n", "u", 1, &s, Goal::P95AtMostMs(20.0)).pass, Some(false));
-        assert_eq!(Row::new("g", "n", "u", 1, &s, Goal::P95AtMostMs(50.0)).pass, Some(true));
+        assert_eq!(
+            Row::new("g", "n", "u", 1, &s, Goal::P95AtMostMs(20.0)).pass,
+            Some(false)
+        );
+        assert_eq!(
+            Row::new("g", "n", "u", 1, &s, Goal::P95AtMostMs(50.0)).pass,
+            Some(true)
+        );
         assert_eq!(Row::new("g", "n", "u", 1, &s, Goal::None).pass, None);
         let f = Figure::new("rss", 90.0, "MB", "", Goal::AtMostMib(150.0));
         assert_eq!(f.pass, Some(true));

@@ -31,7 +31,12 @@ pub struct Scenarios {
 }
 
 /// Signs in through the API and returns a client that sends the token.
-pub async fn login(base: &str, label: &str, username: &str, password: &str) -> anyhow::Result<User> {
+pub async fn login(
+    base: &str,
+    label: &str,
+    username: &str,
+    password: &str,
+) -> anyhow::Result<User> {
     let r = plain_client(None)?
         .post(format!("{base}/api/v1/auth/login"))
         .json(&json!({ "username": username, "password": password }))
@@ -106,7 +111,10 @@ pub fn search_terms(seed: u64) -> Vec<(&'static str, Vec<String>)> {
             "1 Chinese character",
             (0..50).map(|_| r.pick(BRAND_FIRST).to_string()).collect(),
         ),
-        ("2 Chinese characters", (0..50).map(|_| brand(&mut r)).collect()),
+        (
+            "2 Chinese characters",
+            (0..50).map(|_| brand(&mut r)).collect(),
+        ),
         (
             "3 Chinese characters",
             (0..50)
@@ -205,7 +213,13 @@ impl Scenarios {
             for user in self.users() {
                 let urls = terms
                     .iter()
-                    .map(|t| url(&self.base, "/api/v1/customers", &[("q", t), ("limit", "50")]))
+                    .map(|t| {
+                        url(
+                            &self.base,
+                            "/api/v1/customers",
+                            &[("q", t), ("limit", "50")],
+                        )
+                    })
                     .collect();
                 let s = get_urls(user, 1, self.budget, urls).await;
                 rows.push(Row::new(
@@ -237,7 +251,11 @@ impl Scenarios {
     pub async fn detail(&self, rows: &mut Vec<Row>) {
         let ids = self.own_ids().await;
         for (prefix, name, goal) in [
-            ("/customers/", "detail page (HTML)", Goal::ThroughputAtLeast(10_000.0)),
+            (
+                "/customers/",
+                "detail page (HTML)",
+                Goal::ThroughputAtLeast(10_000.0),
+            ),
             ("/api/v1/customers/", "record API", Goal::None),
         ] {
             for c in [1, *self.levels.last().unwrap_or(&16)] {
@@ -299,7 +317,14 @@ impl Scenarios {
             }
         })
         .await;
-        rows.push(Row::new("writes", "create (POST)", &self.sales.label, clients, &s, Goal::None));
+        rows.push(Row::new(
+            "writes",
+            "create (POST)",
+            &self.sales.label,
+            clients,
+            &s,
+            Goal::None,
+        ));
         let records: Vec<(i64, AtomicI64)> = created
             .lock()
             .map(|c| c.iter().map(|(id, v)| (*id, AtomicI64::new(*v))).collect())
@@ -340,7 +365,14 @@ impl Scenarios {
             })
             .await
         };
-        rows.push(Row::new("writes", "update (PATCH with version)", &self.sales.label, clients, &s, Goal::None));
+        rows.push(Row::new(
+            "writes",
+            "update (PATCH with version)",
+            &self.sales.label,
+            clients,
+            &s,
+            Goal::None,
+        ));
     }
 }
 

@@ -15,7 +15,13 @@ impl Server {
     /// Starts `exe serve` on 127.0.0.1 with an ephemeral port and waits for its address.
     pub fn start(exe: &Path, database_url: &str) -> anyhow::Result<Server> {
         let mut child = Command::new(exe)
-            .args(["serve", "--listen", "127.0.0.1:0", "--database-url", database_url])
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--database-url",
+                database_url,
+            ])
             .env("GUANXI_LOG", "warn")
             .env_remove("GUANXI_CONFIG")
             .env_remove("GUANXI_ADMIN_PASSWORD")

@@ -199,7 +199,10 @@ impl Generator {
             phones: Permutation::new(80_000_000, seed, 3),
             mobiles: Permutation::new(100_000_000, seed, 4),
             brand_pinyin,
-            anchor: Utc.with_ymd_and_hms(2025, 6, 30, 0, 0, 0).single().unwrap_or_default(),
+            anchor: Utc
+                .with_ymd_and_hms(2025, 6, 30, 0, 0, 0)
+                .single()
+                .unwrap_or_default(),
             contacts: 0,
         })
     }
@@ -208,7 +211,8 @@ impl Generator {
     /// data is the same whenever it is generated.
     fn created(&self, r: &mut Rng, j: u64) -> (DateTime<Utc>, DateTime<Utc>) {
         let base = self.anchor - Duration::seconds(TWO_YEARS_SECS);
-        let offset = (i128::from(TWO_YEARS_SECS) * i128::from(j) / i128::from(self.n.max(1))) as i64;
+        let offset =
+            (i128::from(TWO_YEARS_SECS) * i128::from(j) / i128::from(self.n.max(1))) as i64;
         let created = base + Duration::seconds(offset + r.below(6 * 3600) as i64);
         let updated = created + Duration::seconds(r.below(30 * 86_400) as i64);
         (created, updated.min(self.anchor))
@@ -223,7 +227,11 @@ impl Generator {
         };
         let mut a = format!("{district}{}{}号", r.pick(STREETS), 1 + r.below(999));
         if r.chance(40) {
-            a += &format!("{}座{}室", ["A", "B", "C", "D"][r.index(4)], 101 + r.below(2000));
+            a += &format!(
+                "{}座{}室",
+                ["A", "B", "C", "D"][r.index(4)],
+                101 + r.below(2000)
+            );
         }
         (code, a)
     }
@@ -334,8 +342,14 @@ impl Generator {
                 gender,
                 text(title),
                 text(mobile.clone()),
-                if cr.chance(25) { text(phone.clone()) } else { Val::Null },
-                maybe(&mut cr, 70, |_| format!("{}@{bp}.example.com", full_pinyin(&person))),
+                if cr.chance(25) {
+                    text(phone.clone())
+                } else {
+                    Val::Null
+                },
+                maybe(&mut cr, 70, |_| {
+                    format!("{}@{bp}.example.com", full_pinyin(&person))
+                }),
                 maybe(&mut cr, 40, |_| mobile.clone()),
                 birthday,
                 Val::Int(id),
@@ -376,10 +390,9 @@ impl Generator {
             name += &format!("（{}）", g / self.org_space + 1);
         }
         let (_, address) = self.address(&mut r, city);
-        let region = city
-            .districts
-            .first()
-            .map_or("000000".to_owned(), |d| format!("{}00", &d.0[..4.min(d.0.len())]));
+        let region = city.districts.first().map_or("000000".to_owned(), |d| {
+            format!("{}00", &d.0[..4.min(d.0.len())])
+        });
         vec![
             Val::Int(self.start.organisation_id + o as i64),
             Val::Int(owner.id),
@@ -488,7 +501,11 @@ mod tests {
             v.len() == n
         };
         let names = col(&a.customers, CUSTOMER_COLUMNS, "name");
-        assert!(names.iter().all(|n| n.ends_with("公司")), "{:?}", &names[..3]);
+        assert!(
+            names.iter().all(|n| n.ends_with("公司")),
+            "{:?}",
+            &names[..3]
+        );
         assert!(unique(names));
         assert!(unique(col(&a.customers, CUSTOMER_COLUMNS, "phone")));
         let mobiles = col(&a.contacts, CONTACT_COLUMNS, "mobile");

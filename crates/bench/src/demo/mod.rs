@@ -94,6 +94,26 @@ async fn dictionaries(db: &Db) -> anyhow::Result<Dictionaries> {
     })
 }
 
+/// A generator over the demo organisation of `db` (created when missing), with ids from 1: for
+/// producing the same rows elsewhere (the benchmark's raw insert limit).
+pub async fn generator(db: &Db, seed: u64, n: u64) -> anyhow::Result<Generator> {
+    let users = org::ensure(db, seed).await?;
+    let start = Start {
+        customer_id: 1,
+        contact_id: 1,
+        organisation_id: 1,
+        ..Start::default()
+    };
+    Generator::new(
+        seed,
+        n,
+        start,
+        cities(db).await?,
+        &users,
+        dictionaries(db).await?,
+    )
+}
+
 /// Fills the database. Refuses one that already has customers unless `force`.
 pub async fn run(db: &Db, opts: &DemoOptions) -> anyhow::Result<DemoReport> {
     let before = bulk::count(db, "customers").await?;
@@ -140,8 +160,12 @@ pub async fn run(db: &Db, opts: &DemoOptions) -> anyhow::Result<DemoReport> {
         contacts += b.contacts.len() as u64;
         organisations += b.organisations.len() as u64;
         let step = async {
-            load.insert("organisations", generate::ORGANISATION_COLUMNS, b.organisations)
-                .await?;
+            load.insert(
+                "organisations",
+                generate::ORGANISATION_COLUMNS,
+                b.organisations,
+            )
+            .await?;
             load.insert("customers", generate::CUSTOMER_COLUMNS, b.customers)
                 .await?;
             load.insert("contacts", generate::CONTACT_COLUMNS, b.contacts)

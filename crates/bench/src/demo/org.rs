@@ -89,10 +89,19 @@ pub fn full_pinyin(text: &str) -> String {
         .to_owned()
 }
 
+/// Whether the demo organisation's top department exists (the database holds demo data).
+pub async fn exists(db: &Db) -> anyhow::Result<bool> {
+    Ok(departments::list(db)
+        .await?
+        .iter()
+        .any(|d| d.parent_id.is_none() && d.name == PLAN[0].0))
+}
+
 /// Creates the departments and users that are missing (found by name and user name), and
 /// returns all of them in plan order.
 pub async fn ensure(db: &Db, seed: u64) -> anyhow::Result<Vec<DemoUser>> {
-    let hash = guanxi_core::security::hash_password(DEMO_PASSWORD);
+    // One Argon2 hash shared by every demo user (they share the password), made when needed.
+    let mut hash: Option<String> = None;
     let mut dept_ids: Vec<(&str, i64)> = vec![];
     let mut out = vec![];
     let mut taken: Vec<String> = vec![];
@@ -132,6 +141,11 @@ pub async fn ensure(db: &Db, seed: u64) -> anyhow::Result<Vec<DemoUser>> {
                     None => {
                         let mobile = format!("139{:08}", r.below(100_000_000));
                         let email = format!("{username}@example.com");
+                        let hash = hash
+                            .get_or_insert_with(|| {
+                                guanxi_core::security::hash_password(DEMO_PASSWORD)
+                            })
+                            .clone();
                         let mut tx = db.begin().await?;
                         let id = users::insert_unchecked(
                             &mut tx,

@@ -39,6 +39,13 @@ impl Tr {
         icon_path(name)
     }
 
+    /// The label of an audit action code, or the code itself when it has none.
+    pub fn audit_action(&self, code: &str) -> String {
+        let key = format!("audit-action-{}", code.replace(['.', '_'], "-"));
+        let label = self.t(&key);
+        if label == key { code.to_owned() } else { label }
+    }
+
     pub fn scope(&self, code: &str) -> String {
         self.t(&format!("scope-{}", code.replace('_', "-")))
     }

@@ -1,0 +1,70 @@
+//! `guanxi demo`: fills the database with a realistic, deterministic demo data set.
+
+use clap::Args;
+use guanxi_bench::demo::{self, DEMO_PASSWORD, DemoOptions};
+
+use super::{DbArgs, FileConfig, redact};
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Customers to generate (each with about 3 contacts; one organisation per 10 customers).
+    #[arg(long, default_value_t = 2_000)]
+    pub customers: u64,
+    /// The same seed gives the same data, on SQLite and on PostgreSQL.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Add the demo data to a database that already has customers.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub async fn run(db_args: &DbArgs, file: &FileConfig, args: DemoArgs) -> anyhow::Result<()> {
+    let db = db_args.open(file).await?;
+    // Created first, so the demo users do not stop the first start from making an administrator.
+    let admin = guanxi_store::setup::ensure_first_admin(&db, None).await?;
+    let opts = DemoOptions {
+        customers: args.customers,
+        seed: args.seed,
+        force: args.force,
+        progress: args.customers >= 200_000,
+    };
+    let result = demo::run(&db, &opts).await;
+    db.close().await;
+    let r = result?;
+    println!("Demo data written to {}", redact(&db_args.url(file)));
+    let departments = {
+        let mut d: Vec<&str> = r.users.iter().map(|u| u.department).collect();
+        d.dedup();
+        d.len()
+    };
+    println!(
+        "{} users in {departments} departments, all with the password {DEMO_PASSWORD} (shown only now):",
+        r.users.len()
+    );
+    for u in &r.users {
+        println!(
+            "  {:<16} {:<6} {:<8} {}",
+            u.username, u.display_name, u.department, u.role
+        );
+    }
+    println!(
+        "{} customers, {} contacts, {} organisations in {:.1} s ({:.0} rows/s{})",
+        r.customers,
+        r.contacts,
+        r.organisations,
+        r.secs,
+        r.rows_per_sec(),
+        if r.rebuilt_indexes {
+            ", indexes built after the load"
+        } else {
+            ""
+        }
+    );
+    println!("Demo data is generated, not entered: no change history.");
+    println!("Follow-ups and customer pools are not generated yet (those modules do not exist).");
+    if let Some((user, password)) = admin {
+        println!("First administrator created — user name: {user}  password: {password}");
+        println!("(shown only now; change it after signing in)");
+    }
+    Ok(())
+}
