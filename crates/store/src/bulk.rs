@@ -153,8 +153,8 @@ impl Load {
             )));
         }
         match &mut self.tx {
-            Tx::Sqlite(t) => sqlite_insert(&mut **t, table, columns, rows).await,
-            Tx::Postgres(t) => pg_copy(&mut **t, table, columns, rows).await,
+            Tx::Sqlite(t) => sqlite_insert(t, table, columns, rows).await,
+            Tx::Postgres(t) => pg_copy(t, table, columns, rows).await,
         }
     }
 

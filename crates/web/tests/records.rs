@@ -412,3 +412,72 @@ async fn administrators_choose_the_related_lists() {
     assert_eq!(api.call("PUT", "/api/v1/settings", Some(s)).await.0, 422);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn related_rows_are_edited_and_deleted_from_the_parent_page() {
+    let app = TestApp::spawn(guanxi_store::Backend::Sqlite).await;
+    let api = app.admin().await;
+    let c = api
+        .ok("POST", "/api/v1/customers", Some(json!({"name": "父记录"})))
+        .await;
+    let k = api
+        .ok(
+            "POST",
+            "/api/v1/contacts",
+            Some(json!({"name": "子联系人", "customer_id": c["id"]})),
+        )
+        .await;
+    let web = app.browser_client();
+    web.post(app.url("/login"))
+        .form(&[("username", "admin"), ("password", common::ADMIN_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let parent = format!("/customers/{}", c["id"]);
+    let html = web
+        .get(app.url(&parent))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!("/contacts/{}/edit?back={parent}", k["id"])));
+    let r = web
+        .post(app.url(&format!("/contacts/{}", k["id"])))
+        .form(&[
+            ("version", "1"),
+            ("name", "子联系人改"),
+            ("customer_id", &c["id"].to_string()),
+            ("back", &parent),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["location"].to_str().unwrap(),
+        format!("{parent}?ok=flash-saved")
+    );
+    let r = web
+        .post(app.url(&format!("/contacts/{}/delete", k["id"])))
+        .form(&[("back", parent.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["location"].to_str().unwrap(),
+        format!("{parent}?ok=flash-deleted")
+    );
+    let r = web
+        .post(app.url(&format!("/customers/{}/delete", c["id"])))
+        .form(&[("back", "//evil.example")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["location"].to_str().unwrap(),
+        "/customers?ok=flash-deleted",
+        "only local pages"
+    );
+    app.finish().await;
+}

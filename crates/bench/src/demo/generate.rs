@@ -287,7 +287,7 @@ impl Generator {
                 Val::Time(updated),
             ]
         };
-        if j % CUSTOMERS_PER_ORGANISATION == 0 {
+        if j.is_multiple_of(CUSTOMERS_PER_ORGANISATION) {
             let o = j / CUSTOMERS_PER_ORGANISATION;
             let org = self.organisation(o, city, bi as usize, &owner, created);
             b.organisations.push(org);

@@ -32,6 +32,8 @@ pub struct RelatedView {
     pub columns: Vec<String>,
     pub rows: Vec<(i64, String, Vec<String>)>,
     pub can_create: bool,
+    pub can_edit: bool,
+    pub can_delete: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -172,6 +174,8 @@ pub async fn page(
                 })
                 .collect(),
             can_create: auth.principal.can(r.module, Action::Create),
+            can_edit: auth.principal.can(r.module, Action::Edit),
+            can_delete: auth.principal.can(r.module, Action::Delete),
         });
     }
     let (prev, next, jump) = neighbours(&state, &auth, def, &rec, &dq.list).await?;
@@ -221,14 +225,22 @@ fn ids(m: &str, id: &str) -> AppResult<(&'static ModuleDef, i64)> {
     Ok((module(m)?, id.parse().map_err(|_| AppError::NotFound)?))
 }
 
+/// A local page to return to after an action (e.g. the record a related row was deleted from).
+pub fn back_to(form: &RawForm) -> Option<String> {
+    let b = form.get("back");
+    (b.starts_with('/') && !b.starts_with("//") && !b.contains('?')).then(|| b.to_owned())
+}
+
 pub async fn delete(
     State(state): State<AppState>,
     auth: Auth,
     Path((m, id)): Path<(String, String)>,
+    form: RawForm,
 ) -> AppResult<Response> {
     let (def, id) = ids(&m, &id)?;
     svc::delete(&state, &auth, def, id).await?;
-    Ok(Redirect::to(&format!("/{}?ok=flash-deleted", def.code)).into_response())
+    let back = back_to(&form).unwrap_or_else(|| format!("/{}", def.code));
+    Ok(Redirect::to(&format!("{back}?ok=flash-deleted")).into_response())
 }
 
 pub async fn restore(

@@ -218,6 +218,7 @@ pub async fn edit_form(
     State(state): State<AppState>,
     auth: Auth,
     Path((m, id)): Path<(String, String)>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let def = module(&m)?;
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
@@ -227,7 +228,7 @@ pub async fn edit_form(
     if rec.locked {
         return Err(AppError::conflict("error-record-locked"));
     }
-    Ok(render(
+    let mut page = render(
         &state,
         &auth,
         def,
@@ -236,8 +237,12 @@ pub async fn edit_form(
         &rec.values,
         vec![],
     )
-    .await
-    .into_response())
+    .await;
+    let back = RawForm(pairs);
+    if let Some(b) = super::detail::back_to(&back) {
+        page.back = b;
+    }
+    Ok(page.into_response())
 }
 
 /// What a save sends: the changes, what the form showed, and whether a duplicate warning was
@@ -246,6 +251,8 @@ struct Submission {
     values: Values,
     shown: Values,
     confirmed: bool,
+    /// Where to go after saving (the page the edit was started from).
+    back: Option<String>,
 }
 
 async fn save(
@@ -260,9 +267,13 @@ async fn save(
         values,
         shown,
         confirmed,
+        back,
     } = sub;
     match svc::update_confirmed(state, auth, def, id, version, &values, confirmed).await {
-        Ok(_) => Ok(Redirect::to(&format!("/{}/{id}?ok=flash-saved", def.code)).into_response()),
+        Ok(_) => {
+            let to = back.unwrap_or_else(|| format!("/{}/{id}", def.code));
+            Ok(Redirect::to(&format!("{to}?ok=flash-saved")).into_response())
+        }
         Err(e @ AppError::Duplicate { .. }) => {
             let mut page = render(state, auth, def, Some(id), version, &shown, vec![]).await;
             page.duplicate = Some((
@@ -337,6 +348,7 @@ pub async fn update(
             values: values.clone(),
             shown: values,
             confirmed,
+            back: super::detail::back_to(&form),
         },
     )
     .await
@@ -377,6 +389,7 @@ pub async fn update_field(
             values,
             shown,
             confirmed: false,
+            back: None,
         },
     )
     .await
