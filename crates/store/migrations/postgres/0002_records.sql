@@ -28,7 +28,7 @@ CREATE TABLE customers (
 );
 CREATE INDEX customers_owner ON customers(owner_id, id);
 CREATE INDEX customers_department ON customers(department_id, id);
-CREATE INDEX customers_name ON customers(name);
+CREATE INDEX customers_name ON customers(name, id);
 CREATE INDEX customers_phone ON customers(phone);
 CREATE INDEX customers_updated ON customers(updated_at, id);
 
@@ -50,7 +50,7 @@ CREATE TABLE organisations (
 );
 CREATE INDEX organisations_owner ON organisations(owner_id, id);
 CREATE INDEX organisations_department ON organisations(department_id, id);
-CREATE INDEX organisations_name ON organisations(name);
+CREATE INDEX organisations_name ON organisations(name, id);
 CREATE INDEX organisations_credit_code ON organisations(credit_code);
 
 CREATE TABLE contacts (
@@ -78,7 +78,7 @@ CREATE TABLE contacts (
 );
 CREATE INDEX contacts_owner ON contacts(owner_id, id);
 CREATE INDEX contacts_department ON contacts(department_id, id);
-CREATE INDEX contacts_name ON contacts(name);
+CREATE INDEX contacts_name ON contacts(name, id);
 CREATE INDEX contacts_mobile ON contacts(mobile);
 CREATE INDEX contacts_email ON contacts(email);
 CREATE INDEX contacts_customer ON contacts(customer_id);
