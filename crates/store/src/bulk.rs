@@ -158,6 +158,44 @@ impl Load {
         }
     }
 
+    /// Adds quick-search grams (`search_grams`) of `module`'s new records: (gram, record id)
+    /// pairs, best sorted by gram so that each lands beside the last one of its kind.
+    pub async fn insert_grams(&mut self, module: &str, grams: Vec<(String, i64)>) -> Result<()> {
+        check_ident(module)?;
+        match &mut self.tx {
+            Tx::Sqlite(c) => {
+                let per = SQLITE_PARAMS / 2;
+                let head = "INSERT INTO search_grams (module, gram, record_id) VALUES ";
+                let one = format!("('{module}', ?, ?)");
+                let tail = " ON CONFLICT DO NOTHING";
+                let full = format!("{head}{}{tail}", vec![one.as_str(); per].join(", "));
+                for chunk in grams.chunks(per) {
+                    let partial;
+                    let sql = if chunk.len() == per {
+                        full.as_str()
+                    } else {
+                        partial =
+                            format!("{head}{}{tail}", vec![one.as_str(); chunk.len()].join(", "));
+                        partial.as_str()
+                    };
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for (g, id) in chunk {
+                        q = q.bind(g.as_str()).bind(*id);
+                    }
+                    q.execute(&mut **c).await?;
+                }
+                Ok(())
+            }
+            Tx::Postgres(c) => {
+                let rows = grams
+                    .into_iter()
+                    .map(|(g, id)| vec![Val::Text(module.to_owned()), Val::Text(g), Val::Int(id)])
+                    .collect();
+                pg_copy(c, "search_grams", &["module", "gram", "record_id"], rows).await
+            }
+        }
+    }
+
     /// Builds the dropped indexes again, moves sequences past the new ids, commits, and
     /// restores the connection's settings.
     pub async fn finish(mut self) -> Result<()> {

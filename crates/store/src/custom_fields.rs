@@ -131,7 +131,8 @@ fn index_name(def: &ModuleDef, code: &str) -> String {
     format!("cf_{}_{}", def.table, code.trim_start_matches("cf_"))
 }
 
-/// Creates (or drops) the expression index of a custom field.
+/// Creates (or drops) the expression indexes of a custom field: one over the value (filters)
+/// and one over the sort key with the id (sorted, paged lists).
 pub async fn set_index(
     tx: &mut Tx,
     backend: Backend,
@@ -140,17 +141,43 @@ pub async fn set_index(
     on: bool,
 ) -> Result<()> {
     let name = index_name(def, f.code);
-    let sql = if on {
-        let e = expr(backend, f).replace("t.", "");
-        format!("CREATE INDEX IF NOT EXISTS {name} ON {} (({e}))", def.table)
+    let value = expr(backend, f).replace("t.", "");
+    let key = sort_key(backend, f).replace("t.", "");
+    let statements = if on {
+        vec![
+            format!(
+                "CREATE INDEX IF NOT EXISTS {name} ON {} (({value}))",
+                def.table
+            ),
+            format!(
+                "CREATE INDEX IF NOT EXISTS {name}_sort ON {} (({key}), id)",
+                def.table
+            ),
+        ]
     } else {
-        format!("DROP INDEX IF EXISTS {name}")
+        vec![
+            format!("DROP INDEX IF EXISTS {name}"),
+            format!("DROP INDEX IF EXISTS {name}_sort"),
+        ]
     };
-    on_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    for sql in statements {
+        on_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+    }
     Ok(())
+}
+
+/// The expression a list sorts a field by; NULL sorts as the empty value so keyset pages work.
+pub fn sort_key(backend: Backend, f: &FieldDef) -> String {
+    if f.required && !f.custom {
+        expr(backend, f)
+    } else if f.kind.is_numeric() {
+        format!("COALESCE({}, 0)", expr(backend, f))
+    } else {
+        format!("COALESCE({}, '')", expr(backend, f))
+    }
 }
 
 pub struct Input<'a> {

@@ -138,6 +138,33 @@ impl Db {
         Ok(())
     }
 
+    /// Refreshes the planner's statistics (after bulk loads, and when a database has none), so
+    /// list queries pick the index that fits the data scope and sort.
+    pub async fn analyze(&self) -> Result<()> {
+        on_db!(self, write, |p| sqlx::query("ANALYZE")
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Cheap periodic upkeep of the statistics: SQLite re-analyses what changed a lot; PostgreSQL's
+    /// autovacuum does this by itself. A SQLite database without statistics is analysed fully.
+    pub async fn optimize(&self) -> Result<()> {
+        if let Db::Sqlite { write, .. } = self {
+            let has_stats: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'",
+            )
+            .fetch_one(write)
+            .await?;
+            if has_stats == 0 {
+                return self.analyze().await;
+            }
+            sqlx::query("PRAGMA optimize").execute(write).await?;
+        }
+        Ok(())
+    }
+
     /// Pool figures for `/metrics`: (connections open, idle).
     pub fn pool_stats(&self) -> Vec<(&'static str, u32, usize)> {
         match self {

@@ -52,6 +52,9 @@ pub async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;
+        if let Err(e) = state.db.optimize().await {
+            tracing::warn!(error = %e, "updating planner statistics failed");
+        }
         match guanxi_store::sessions::purge_expired(&state.db).await {
             Ok(n) if n > 0 => tracing::info!(sessions = n, "purged expired sessions"),
             Ok(_) => {}

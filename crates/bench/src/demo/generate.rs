@@ -3,7 +3,9 @@
 //! (bijections of the index), not by lookups.
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use guanxi_core::engine::{CONTACTS, CUSTOMERS, ModuleDef, ORGANISATIONS};
 use guanxi_store::bulk::Val;
+use guanxi_store::search;
 
 use super::org::{DemoUser, full_pinyin, person_name};
 use crate::rng::{Permutation, Rng};
@@ -100,12 +102,41 @@ pub struct Start {
     pub organisations_before: u64,
 }
 
-/// Generated rows of one batch of customers.
+/// Generated rows of one batch of customers, with their quick-search grams (gram, record id),
+/// sorted by gram.
 #[derive(Default)]
 pub struct Batch {
     pub customers: Vec<Vec<Val>>,
     pub contacts: Vec<Vec<Val>>,
     pub organisations: Vec<Vec<Val>>,
+    pub customer_grams: Vec<(String, i64)>,
+    pub contact_grams: Vec<(String, i64)>,
+    pub organisation_grams: Vec<(String, i64)>,
+}
+
+/// Positions in `columns` of the module's searchable fields, as the engine declares them.
+fn searchable(def: &ModuleDef, columns: &[&str]) -> Vec<usize> {
+    def.fields
+        .iter()
+        .filter(|f| f.searchable && !f.custom)
+        .filter_map(|f| columns.iter().position(|c| *c == f.code))
+        .collect()
+}
+
+/// The search index's grams of a generated row (its searchable values joined by spaces, as
+/// the store indexes a record).
+fn index(row: &[Val], positions: &[usize], out: &mut Vec<(String, i64)>) {
+    let Some(Val::Int(id)) = row.first() else {
+        return;
+    };
+    let text: Vec<&str> = positions
+        .iter()
+        .filter_map(|&i| match row.get(i) {
+            Some(Val::Text(s)) => Some(s.as_str()),
+            _ => None,
+        })
+        .collect();
+    out.extend(search::grams(&text.join(" ")).into_iter().map(|g| (g, *id)));
 }
 
 pub struct Generator {
@@ -242,6 +273,32 @@ impl Generator {
         let mut b = Batch::default();
         for j in from..to.min(self.n) {
             self.customer(j, &mut b);
+        }
+        for (rows, columns, def, out) in [
+            (
+                &b.customers,
+                CUSTOMER_COLUMNS,
+                &CUSTOMERS,
+                &mut b.customer_grams,
+            ),
+            (
+                &b.contacts,
+                CONTACT_COLUMNS,
+                &CONTACTS,
+                &mut b.contact_grams,
+            ),
+            (
+                &b.organisations,
+                ORGANISATION_COLUMNS,
+                &ORGANISATIONS,
+                &mut b.organisation_grams,
+            ),
+        ] {
+            let positions = searchable(def, columns);
+            for row in rows {
+                index(row, &positions, out);
+            }
+            out.sort_unstable();
         }
         b
     }

@@ -18,7 +18,7 @@ pub use org::{DEMO_PASSWORD, DemoUser};
 use crate::words::CITIES;
 
 /// Customers generated per batch handed from the generator thread to the loader.
-const BATCH: u64 = 5_000;
+const BATCH: u64 = 2_000;
 
 #[derive(Clone, Debug)]
 pub struct DemoOptions {
@@ -169,7 +169,11 @@ pub async fn run(db: &Db, opts: &DemoOptions) -> anyhow::Result<DemoReport> {
             load.insert("customers", generate::CUSTOMER_COLUMNS, b.customers)
                 .await?;
             load.insert("contacts", generate::CONTACT_COLUMNS, b.contacts)
-                .await
+                .await?;
+            load.insert_grams("organisations", b.organisation_grams)
+                .await?;
+            load.insert_grams("customers", b.customer_grams).await?;
+            load.insert_grams("contacts", b.contact_grams).await
         };
         if let Err(e) = step.await {
             failed = Some(e);

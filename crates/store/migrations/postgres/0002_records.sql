@@ -29,6 +29,8 @@ CREATE TABLE customers (
 CREATE INDEX customers_owner ON customers(owner_id, id);
 CREATE INDEX customers_department ON customers(department_id, id);
 CREATE INDEX customers_name ON customers(name, id);
+CREATE INDEX customers_owner_name ON customers(owner_id, name, id);
+CREATE INDEX customers_department_name ON customers(department_id, name, id);
 CREATE INDEX customers_phone ON customers(phone);
 CREATE INDEX customers_updated ON customers(updated_at, id);
 

@@ -271,10 +271,7 @@ impl Sql {
 fn sort_expr(backend: Backend, f: Option<&FieldDef>) -> String {
     match f {
         None => "t.id".into(),
-        // A required built-in column is never NULL: sort on it bare so its index serves.
-        Some(f) if f.required && !f.custom => expr(backend, f),
-        Some(f) if f.kind.is_numeric() => format!("COALESCE({}, 0)", expr(backend, f)),
-        Some(f) => format!("COALESCE({}, '')", expr(backend, f)),
+        Some(f) => crate::custom_fields::sort_key(backend, f),
     }
 }
 
@@ -406,8 +403,9 @@ pub async fn list(db: &Db, fs: &Fields, grant: &Grant, q: &ListQuery) -> Result<
         } else {
             let pv = sql.param(v);
             let pi = sql.param(Bind::Int(Some(c.id)));
-            // A row-value comparison, so an index on (key, id) serves the page directly.
-            sql.text += &format!(" AND ({key}, t.id) {cmp} ({pv}, {pi})");
+            // A row-value comparison, plus the plain bound on the key that lets an index on
+            // (key, id) — expression indexes included — start the page where it belongs.
+            sql.text += &format!(" AND {key} {cmp}= {pv} AND ({key}, t.id) {cmp} ({pv}, {pi})");
         }
     }
     let dir = if desc { "DESC" } else { "ASC" };

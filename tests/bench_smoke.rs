@@ -1,0 +1,94 @@
+//! The benchmark harness end to end in its smoke mode: data set, real server, every
+//! measurement, the Markdown table and the JSON — on SQLite, and on PostgreSQL when
+//! `GUANXI_TEST_DATABASE_URL` names a server.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn smoke(dir: &std::path::Path, database_url: Option<&str>) {
+    let out = dir.join("BENCHMARKS.md");
+    let json = dir.join("bench.json");
+    let started = Instant::now();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_guanxi"));
+    cmd.arg("--data-dir")
+        .arg(dir)
+        .args(["bench", "--smoke", "--out"])
+        .arg(&out)
+        .arg("--json")
+        .arg(&json)
+        .env("GUANXI_LOG", "warn")
+        .env_remove("GUANXI_DATABASE_URL")
+        .env_remove("GUANXI_CONFIG");
+    if let Some(url) = database_url {
+        cmd.args(["--database-url", url]);
+    }
+    let result = cmd.output().unwrap();
+    let took = started.elapsed();
+    assert!(
+        result.status.success(),
+        "bench --smoke failed:\n{}\n{}",
+        String::from_utf8_lossy(&result.stdout),
+        String::from_utf8_lossy(&result.stderr)
+    );
+    assert!(took < Duration::from_secs(50), "smoke mode took {took:?}");
+    let md = std::fs::read_to_string(&out).unwrap();
+    for want in [
+        "# Guanxi benchmarks",
+        "| measurement | user | clients |",
+        "list API",
+        "list page (HTML)",
+        "quick search",
+        "pinyin initials",
+        "detail page (HTML)",
+        "create (POST)",
+        "update (PATCH with version)",
+        "GET /assets/app.css",
+        "raw SQLite INSERT",
+        "server memory under load",
+        "demo data generation",
+    ] {
+        assert!(md.contains(want), "{want} missing from the report:\n{md}");
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let requests = v["requests"].as_array().unwrap();
+    assert!(
+        requests.len() >= 40,
+        "{} request measurements",
+        requests.len()
+    );
+    for r in requests {
+        assert_eq!(r["errors"], 0, "errors in {r}");
+        assert!(r["requests"].as_u64().unwrap() > 0, "no request in {r}");
+    }
+    assert_eq!(v["context"]["customers"].as_u64().unwrap() >= 5_000, true);
+}
+
+#[test]
+fn smoke_mode_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    smoke(dir.path(), None);
+}
+
+#[test]
+fn smoke_mode_on_postgres() {
+    let Ok(base) = std::env::var("GUANXI_TEST_DATABASE_URL") else {
+        return;
+    };
+    if !base.starts_with("postgres") {
+        return;
+    }
+    let name = format!("guanxi_bench_smoke_{}", std::process::id());
+    let url = match base.rfind('/') {
+        Some(i) if i > base.find("://").map_or(0, |s| s + 2) => format!("{}/{name}", &base[..i]),
+        _ => format!("{base}/{name}"),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    smoke(dir.path(), Some(&url));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(guanxi_store::bulk::drop_pg_database(&url))
+        .unwrap();
+}
