@@ -179,7 +179,7 @@ pub struct SettingsPage {
     /// (module code, module name, mode)
     duplicates: Vec<(String, String, String)>,
     /// (module code, module name, [(related code, related name, shown)])
-    related: Vec<(String, String, Vec<(String, String, bool)>)>,
+    related: Vec<RelatedRow>,
     locales: Vec<(String, String)>,
     errors: Vec<(String, String)>,
     can_manage: bool,
