@@ -30,7 +30,8 @@ fn smoke(dir: &std::path::Path, database_url: Option<&str>) {
         String::from_utf8_lossy(&result.stdout),
         String::from_utf8_lossy(&result.stderr)
     );
-    assert!(took < Duration::from_secs(50), "smoke mode took {took:?}");
+    // A debug build on 2 shared cores: generous, but it must still end.
+    assert!(took < Duration::from_secs(240), "smoke mode took {took:?}");
     let md = std::fs::read_to_string(&out).unwrap();
     for want in [
         "# Guanxi benchmarks",
@@ -61,7 +62,7 @@ fn smoke(dir: &std::path::Path, database_url: Option<&str>) {
         assert_eq!(r["errors"], 0, "errors in {r}");
         assert!(r["requests"].as_u64().unwrap() > 0, "no request in {r}");
     }
-    assert_eq!(v["context"]["customers"].as_u64().unwrap() >= 5_000, true);
+    assert!(v["context"]["customers"].as_u64().unwrap() >= 5_000);
 }
 
 #[test]
@@ -83,12 +84,21 @@ fn smoke_mode_on_postgres() {
         Some(i) if i > base.find("://").map_or(0, |s| s + 2) => format!("{}/{name}", &base[..i]),
         _ => format!("{base}/{name}"),
     };
+    let _drop = DropDatabase(url.clone());
     let dir = tempfile::tempdir().unwrap();
     smoke(dir.path(), Some(&url));
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(guanxi_store::bulk::drop_pg_database(&url))
-        .unwrap();
+}
+
+/// Drops the test's PostgreSQL database at the end, passed or failed.
+struct DropDatabase(String);
+
+impl Drop for DropDatabase {
+    fn drop(&mut self) {
+        if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            let _ = rt.block_on(guanxi_store::bulk::drop_pg_database(&self.0));
+        }
+    }
 }

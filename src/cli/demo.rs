@@ -41,17 +41,26 @@ pub async fn run(db_args: &DbArgs, file: &FileConfig, args: DemoArgs) -> anyhow:
         "{} users in {departments} departments, all with the password {DEMO_PASSWORD} (shown only now):",
         r.users.len()
     );
+    // Chinese characters take two columns in a terminal.
+    let pad = |s: &str, width: usize| {
+        let w: usize = s.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum();
+        format!("{s}{}", " ".repeat(width.saturating_sub(w)))
+    };
     for u in &r.users {
         println!(
-            "  {:<16} {:<6} {:<8} {}",
-            u.username, u.display_name, u.department, u.role
+            "  {}{}{}{}",
+            pad(&u.username, 16),
+            pad(&u.display_name, 8),
+            pad(u.department, 12),
+            u.role
         );
     }
     println!(
-        "{} customers, {} contacts, {} organisations in {:.1} s ({:.0} rows/s{})",
+        "{} customers, {} contacts, {} organisations (+ {} quick-search index rows) in {:.1} s ({:.0} rows/s{})",
         r.customers,
         r.contacts,
         r.organisations,
+        r.grams,
         r.secs,
         r.rows_per_sec(),
         if r.rebuilt_indexes {

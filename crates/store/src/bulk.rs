@@ -159,7 +159,8 @@ impl Load {
     }
 
     /// Adds quick-search grams (`search_grams`) of `module`'s new records: (gram, record id)
-    /// pairs, best sorted by gram so that each lands beside the last one of its kind.
+    /// pairs. New ids are the highest, so each row lands at the end of its gram's range: the
+    /// pages written are those few thousand ends, which stay in the page cache.
     pub async fn insert_grams(&mut self, module: &str, grams: Vec<(String, i64)>) -> Result<()> {
         check_ident(module)?;
         match &mut self.tx {

@@ -19,7 +19,7 @@ use scenarios::{Scenarios, login, relate_to_static};
 
 /// The administrator's password in databases the harness creates.
 pub const BENCH_ADMIN_PASSWORD: &str = "bench-admin-password-1";
-/// The goal: one million customers in under two minutes.
+/// The goal: one million customers (with their contacts) in under two minutes.
 const DEMO_GOAL_CUSTOMERS_PER_SEC: f64 = 1_000_000.0 / 120.0;
 
 #[derive(Clone, Debug)]
@@ -133,15 +133,27 @@ async fn data_set(
 async fn raw_limit(db: &Db, opts: &BenchOptions, rows: u64) -> anyhow::Result<Vec<Figure>> {
     let dir = tempfile::tempdir()?;
     let mut out = vec![];
+    let mut generator = demo::generator(db, opts.seed, rows)
+        .await?
+        .without_search_index();
+    let customers = tokio::task::spawn_blocking(move || {
+        let mut out = Vec::with_capacity(rows as usize);
+        let mut from = 0;
+        while from < rows {
+            let to = (from + 2_000).min(rows);
+            out.extend(generator.batch(from, to).customers);
+            from = to;
+        }
+        out
+    })
+    .await?;
     for (per, label) in [(1usize, "1 row"), (800, "800 rows")] {
-        let mut generator = demo::generator(db, opts.seed, rows).await?;
-        let batch = tokio::task::spawn_blocking(move || generator.batch(0, rows)).await?;
-        let n = batch.customers.len() / per * per;
+        let n = customers.len() / per * per;
         let secs = bulk::raw_sqlite_insert(
             &dir.path().join(format!("raw-{per}.db")),
             "customers",
             demo::generate::CUSTOMER_COLUMNS,
-            batch.customers,
+            customers.clone(),
             per,
         )
         .await?;
@@ -171,19 +183,20 @@ pub async fn run(opts: &BenchOptions) -> anyhow::Result<(Vec<Row>, Vec<Figure>)>
     let mut figures = vec![];
     if let Some(r) = &demo_report {
         figures.push(Figure::new(
-            "demo data generation (`guanxi demo`)",
+            "demo data generation (`guanxi demo`; goal: 1M customers in < 2 min)",
             r.customers as f64 / r.secs.max(1e-9),
             "customers/s",
             format!(
-                "{} customers + {} contacts + {} organisations in {:.1} s = {} rows/s{}; no change history",
+                "{} customers + {} contacts + {} organisations in {:.1} s = {} rows/s{}, plus {} quick-search index rows (search_grams); no change history",
                 r.customers,
                 r.contacts,
                 r.organisations,
                 r.secs,
                 report::thousands(r.rows_per_sec()),
-                if r.rebuilt_indexes { ", indexes built after the load" } else { "" }
+                if r.rebuilt_indexes { ", indexes built after the load" } else { "" },
+                report::thousands(r.grams as f64)
             ),
-            Goal::RowsPerSecAtLeast(DEMO_GOAL_CUSTOMERS_PER_SEC),
+            Goal::AtLeast(DEMO_GOAL_CUSTOMERS_PER_SEC),
         ));
     }
     eprintln!("measuring the raw insert limit…");

@@ -14,17 +14,18 @@ pub enum Goal {
     P95AtMostMs(f64),
     ThroughputAtLeast(f64),
     AtMostMib(f64),
-    RowsPerSecAtLeast(f64),
+    /// At least this many of the figure's unit.
+    AtLeast(f64),
 }
 
 impl Goal {
-    fn text(self) -> String {
+    fn text(self, unit: &str) -> String {
         match self {
             Goal::None => "—".into(),
             Goal::P95AtMostMs(ms) => format!("p95 ≤ {ms} ms"),
             Goal::ThroughputAtLeast(r) => format!("≥ {} req/s", thousands(r)),
             Goal::AtMostMib(m) => format!("≤ {m} MB"),
-            Goal::RowsPerSecAtLeast(r) => format!("≥ {} rows/s", thousands(r)),
+            Goal::AtLeast(r) => format!("≥ {} {unit}", thousands(r)),
         }
     }
 }
@@ -90,7 +91,7 @@ impl Figure {
     pub fn new(name: &str, value: f64, unit: &str, note: impl Into<String>, goal: Goal) -> Figure {
         let pass = match goal {
             Goal::AtMostMib(m) => Some(value <= m),
-            Goal::RowsPerSecAtLeast(r) => Some(value >= r),
+            Goal::AtLeast(r) => Some(value >= r),
             _ => None,
         };
         Figure {
@@ -233,7 +234,7 @@ pub fn markdown(ctx: &Context, rows: &[Row], figures: &[Figure]) -> String {
             "| {} | {value} {} | {} | {} | {} |\n",
             f.name,
             f.unit,
-            f.goal.text(),
+            f.goal.text(&f.unit),
             verdict(f.pass),
             f.note
         );
@@ -262,7 +263,7 @@ pub fn markdown(ctx: &Context, rows: &[Row], figures: &[Figure]) -> String {
             thousands(r.req_per_sec),
             r.of_static
                 .map_or("—".into(), |x| format!("{:.0} %", x * 100.0)),
-            r.goal.text(),
+            r.goal.text("req/s"),
             verdict(r.pass)
         );
     }

@@ -36,6 +36,8 @@ pub struct DemoReport {
     pub customers: u64,
     pub contacts: u64,
     pub organisations: u64,
+    /// Rows of the quick-search index (`search_grams`) written for them.
+    pub grams: u64,
     /// Seconds for the records (not the users): generation, insert, index build and commit.
     pub secs: f64,
     /// The tables were empty, so their indexes were dropped and built again after the load.
@@ -97,6 +99,7 @@ async fn dictionaries(db: &Db) -> anyhow::Result<Dictionaries> {
 /// A generator over the demo organisation of `db` (created when missing), with ids from 1: for
 /// producing the same rows elsewhere (the benchmark's raw insert limit).
 pub async fn generator(db: &Db, seed: u64, n: u64) -> anyhow::Result<Generator> {
+    guanxi_store::setup::ensure_builtin_roles(db).await?;
     let users = org::ensure(db, seed).await?;
     let start = Start {
         customer_id: 1,
@@ -126,6 +129,9 @@ pub async fn run(db: &Db, opts: &DemoOptions) -> anyhow::Result<DemoReport> {
     let users = org::ensure(db, opts.seed).await?;
     let cities = cities(db).await?;
     let dict = dictionaries(db).await?;
+    // Counted before the load starts: on PostgreSQL its transaction locks the tables.
+    let contacts_before = bulk::count(db, "contacts").await? as u64;
+    let organisations_before = bulk::count(db, "organisations").await? as u64;
     let started = Instant::now();
     let tables = ["organisations", "customers", "contacts"];
     let mut load = Load::begin(db, &tables).await?;
@@ -135,8 +141,8 @@ pub async fn run(db: &Db, opts: &DemoOptions) -> anyhow::Result<DemoReport> {
         contact_id: load.next_id("contacts").await?,
         organisation_id: load.next_id("organisations").await?,
         customers_before: before as u64,
-        contacts_before: bulk::count(db, "contacts").await? as u64,
-        organisations_before: bulk::count(db, "organisations").await? as u64,
+        contacts_before,
+        organisations_before,
     };
     let n = opts.customers;
     let mut generator = Generator::new(opts.seed, n, start, cities, &users, dict)?;
@@ -152,13 +158,15 @@ pub async fn run(db: &Db, opts: &DemoOptions) -> anyhow::Result<DemoReport> {
             from = to;
         }
     });
-    let (mut customers, mut contacts, mut organisations) = (0u64, 0u64, 0u64);
+    let (mut customers, mut contacts, mut organisations, mut grams) = (0u64, 0u64, 0u64, 0u64);
     let mut next_report = 100_000;
     let mut failed = None;
     while let Some(b) = rx.recv().await {
         customers += b.customers.len() as u64;
         contacts += b.contacts.len() as u64;
         organisations += b.organisations.len() as u64;
+        grams +=
+            (b.customer_grams.len() + b.contact_grams.len() + b.organisation_grams.len()) as u64;
         let step = async {
             load.insert(
                 "organisations",
@@ -217,6 +225,7 @@ pub async fn run(db: &Db, opts: &DemoOptions) -> anyhow::Result<DemoReport> {
         customers,
         contacts,
         organisations,
+        grams,
         secs,
         rebuilt_indexes,
     })

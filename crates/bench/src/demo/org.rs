@@ -127,7 +127,10 @@ pub async fn ensure(db: &Db, seed: u64) -> anyhow::Result<Vec<DemoUser>> {
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("built-in role {role} is missing"))?;
             for _ in 0..*count {
+                // Every draw happens whether or not the user exists, so that a second run
+                // finds the same people instead of inventing new ones.
                 let (display, _) = person_name(&mut r);
+                let mobile = format!("139{:08}", r.below(100_000_000));
                 let base = full_pinyin(&display);
                 let mut username = base.clone();
                 let mut n = 1;
@@ -139,7 +142,6 @@ pub async fn ensure(db: &Db, seed: u64) -> anyhow::Result<Vec<DemoUser>> {
                 let id = match users::credentials_by_username(db, &username).await? {
                     Some(c) => c.id,
                     None => {
-                        let mobile = format!("139{:08}", r.below(100_000_000));
                         let email = format!("{username}@example.com");
                         let hash = hash
                             .get_or_insert_with(|| {
@@ -196,5 +198,24 @@ mod tests {
             }
         }
         assert_eq!(super::full_pinyin("王芳"), "wangfang");
+    }
+
+    #[tokio::test]
+    async fn a_second_run_finds_the_same_people() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = guanxi_store::Db::open_sqlite(&dir.path().join("t.db"))
+            .await
+            .unwrap();
+        guanxi_store::migrate::run(&db).await.unwrap();
+        guanxi_store::setup::ensure_builtin_roles(&db)
+            .await
+            .unwrap();
+        let first = super::ensure(&db, 1).await.unwrap();
+        let again = super::ensure(&db, 1).await.unwrap();
+        let ids = |v: &[super::DemoUser]| v.iter().map(|u| u.id).collect::<Vec<_>>();
+        assert_eq!(ids(&first), ids(&again));
+        assert_eq!(guanxi_store::users::count(&db).await.unwrap(), 30);
+        assert!(super::exists(&db).await.unwrap());
+        db.close().await;
     }
 }
