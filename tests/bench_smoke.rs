@@ -5,7 +5,11 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+/// One smoke run at a time: two at once on two CPUs would measure each other.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn smoke(dir: &std::path::Path, database_url: Option<&str>) {
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let out = dir.join("BENCHMARKS.md");
     let json = dir.join("bench.json");
     let started = Instant::now();

@@ -240,7 +240,7 @@ pub async fn run(opts: &BenchOptions) -> anyhow::Result<(Vec<Row>, Vec<Figure>)>
     let watch = server::MemoryWatch::start(server.pid());
     let budget = if opts.smoke {
         Budget {
-            time: Duration::from_millis(250),
+            time: Duration::from_millis(150),
             max_requests: 2_000,
             warmup: 4,
         }
@@ -338,7 +338,7 @@ fn context_notes(opts: &BenchOptions, is_pg: bool) -> Vec<String> {
         n.push("The raw insert limit is measured on SQLite in both database modes.".into());
     }
     if opts.smoke {
-        n.push("Smoke mode: 5,000 customers and 250 ms per measurement, to keep the harness working in CI.".into());
+        n.push("Smoke mode: 5,000 customers and 150 ms per measurement, to keep the harness working in CI.".into());
     }
     n
 }
