@@ -3,6 +3,7 @@
 mod bench;
 mod demo;
 mod serve;
+mod transfer;
 mod user;
 
 use std::path::PathBuf;
@@ -49,6 +50,13 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Measure the server on a generated data set and write BENCHMARKS.md.
     Bench(bench::BenchArgs),
+    /// Import a CSV or XLSX file into a module (the same checks as the web import).
+    Import(transfer::ImportArgs),
+    /// Export a module's records (with a filter) to CSV or XLSX.
+    Export(transfer::ExportArgs),
+    /// Background jobs of the server.
+    #[command(subcommand)]
+    Jobs(transfer::JobsCommand),
 }
 
 /// Keys of the optional TOML configuration file; flags and environment variables win.
@@ -91,6 +99,14 @@ impl DbArgs {
         format!("sqlite://{}", dir.join("guanxi.db").display())
     }
 
+    /// The directory for files the server keeps (import uploads), and the SQLite database.
+    pub fn data_dir(&self, file: &FileConfig) -> PathBuf {
+        self.data_dir
+            .clone()
+            .or_else(|| file.data_dir.clone())
+            .unwrap_or_else(|| "guanxi-data".into())
+    }
+
     /// Opens and migrates the database.
     pub async fn open(&self, file: &FileConfig) -> anyhow::Result<Db> {
         let url = self.url(file);
@@ -123,7 +139,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("GUANXI_LOG")
-                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
+                .unwrap_or_else(|_| "info,sqlx=error,tower_http=warn".into()),
         )
         .with_target(false)
         .init();
@@ -139,5 +155,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => user::run(&cli.db, &file, cmd).await,
         Command::Demo(args) => demo::run(&cli.db, &file, args).await,
         Command::Bench(args) => bench::run(&cli.db, &file, args).await,
+        Command::Import(args) => transfer::import(&cli.db, &file, args).await,
+        Command::Export(args) => transfer::export(&cli.db, &file, args).await,
+        Command::Jobs(cmd) => transfer::jobs(&cli.db, &file, cmd).await,
     }
 }

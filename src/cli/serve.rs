@@ -46,6 +46,7 @@ pub async fn run(db_args: &DbArgs, file: &FileConfig, args: ServeArgs) -> anyhow
     let config = guanxi_web::WebConfig {
         secure_cookies: args.secure_cookies || file.secure_cookies.unwrap_or(false),
         trust_proxy: args.trust_proxy || file.trust_proxy.unwrap_or(false),
+        data_dir: db_args.data_dir(file),
         ..guanxi_web::WebConfig::default()
     };
     let state = guanxi_web::AppState::new(db.clone(), config);

@@ -143,6 +143,28 @@ impl Page {
         self.on_element(css, FILL_JS, &[json!(value)]).map(drop)
     }
 
+    /// Puts files into the `<input type=file>` matching `css`, as if the user had picked them
+    /// (the browser fires `input` and `change`); the paths must be absolute.
+    pub fn set_input_files(&mut self, css: &str, files: &[&Path]) -> Result<()> {
+        let js = format!("document.querySelector({})", js_string(css));
+        let params = json!({ "expression": js, "returnByValue": false });
+        let answer = self.call("Runtime.evaluate", params)?;
+        let Some(object_id) = answer["result"]["objectId"].as_str().map(str::to_string) else {
+            return Err(Error::NoElement {
+                selector: css.to_string(),
+                url: self.url(),
+            });
+        };
+        let files: Vec<String> = files
+            .iter()
+            .map(|f| f.to_string_lossy().into_owned())
+            .collect();
+        let set = json!({ "files": files, "objectId": object_id });
+        let result = self.call("DOM.setFileInputFiles", set).map(drop);
+        let _ = self.call("Runtime.releaseObject", json!({ "objectId": object_id }));
+        result
+    }
+
     pub fn click(&mut self, css: &str) -> Result<()> {
         self.on_element(css, CLICK_JS, &[]).map(drop)
     }

@@ -216,6 +216,11 @@ impl FieldDef {
         self.read_only = true;
         self
     }
+    /// Kept in the record's `custom` JSON column although declared (lists of codes).
+    const fn in_json(mut self) -> FieldDef {
+        self.custom = true;
+        self
+    }
     const fn hidden(mut self) -> FieldDef {
         self.hidden = true;
         self.read_only = true;
@@ -328,12 +333,22 @@ pub static CUSTOMERS: ModuleDef = ModuleDef {
         FieldDef::new("website", K::Url).max(200),
         FieldDef::new("tags", K::Text).max(200),
         FieldDef::new("notes", K::LongText).max(5000),
+        FieldDef::new("credit_level", K::Select).dict("credit_level"),
+        FieldDef::new("score", K::Integer).read_only(),
         FieldDef::new("last_follow_up_at", K::DateTime).read_only(),
+        FieldDef::new("fall_back_at", K::DateTime).read_only(),
+        FieldDef::new("last_deal_at", K::DateTime).read_only(),
     ],
-    related: &[RelatedList {
-        module: Module::Contacts,
-        via: "customer_id",
-    }],
+    related: &[
+        RelatedList {
+            module: Module::Contacts,
+            via: "customer_id",
+        },
+        RelatedList {
+            module: Module::FollowUps,
+            via: "customer_id",
+        },
+    ],
     duplicate_keys: &[&["name"], &["phone"]],
 };
 
@@ -362,7 +377,10 @@ pub static CONTACTS: ModuleDef = ModuleDef {
         FieldDef::new("organisation_id", K::Relation(Module::Organisations)),
         FieldDef::new("is_primary", K::Checkbox),
     ],
-    related: &[],
+    related: &[RelatedList {
+        module: Module::FollowUps,
+        via: "contact_id",
+    }],
     duplicate_keys: &[&["mobile"], &["email"]],
 };
 
@@ -388,8 +406,38 @@ pub static ORGANISATIONS: ModuleDef = ModuleDef {
     duplicate_keys: &[&["name"], &["credit_code"]],
 };
 
+/// 跟进记录: a call, visit, message... with a customer (and optionally one of its contacts), the
+/// behaviours observed (which score the customer) and the next visit agreed (预约拜访).
+pub static FOLLOW_UPS: ModuleDef = ModuleDef {
+    module: Module::FollowUps,
+    code: "follow_ups",
+    table: "follow_ups",
+    title: "content",
+    fields: &[
+        FieldDef::new("customer_id", K::Relation(Module::Customers))
+            .required()
+            .list(),
+        FieldDef::new("contact_id", K::Relation(Module::Contacts)),
+        FieldDef::new("kind", K::Select)
+            .dict("follow_up_type")
+            .list(),
+        FieldDef::new("at", K::DateTime).list(),
+        FieldDef::new("content", K::LongText)
+            .required()
+            .list()
+            .max(2000),
+        FieldDef::new("behaviours", K::MultiSelect)
+            .dict("behaviour")
+            .in_json(),
+        FieldDef::new("next_visit_at", K::DateTime).list(),
+        FieldDef::new("next_visit_done", K::Checkbox),
+    ],
+    related: &[],
+    duplicate_keys: &[],
+};
+
 /// Every engine module, in menu order.
-pub static MODULES: [&ModuleDef; 3] = [&CUSTOMERS, &CONTACTS, &ORGANISATIONS];
+pub static MODULES: [&ModuleDef; 4] = [&CUSTOMERS, &CONTACTS, &ORGANISATIONS, &FOLLOW_UPS];
 
 pub fn module_def(code: &str) -> Option<&'static ModuleDef> {
     MODULES.iter().copied().find(|m| m.code == code)

@@ -15,6 +15,8 @@ pub enum Module {
     Customers,
     Contacts,
     Organisations,
+    FollowUps,
+    Pools,
     Departments,
     Users,
     Roles,
@@ -23,10 +25,12 @@ pub enum Module {
 }
 
 impl Module {
-    pub const ALL: [Module; 8] = [
+    pub const ALL: [Module; 10] = [
         Module::Customers,
         Module::Contacts,
         Module::Organisations,
+        Module::FollowUps,
+        Module::Pools,
         Module::Departments,
         Module::Users,
         Module::Roles,
@@ -39,6 +43,8 @@ impl Module {
             Module::Customers => "customers",
             Module::Contacts => "contacts",
             Module::Organisations => "organisations",
+            Module::FollowUps => "follow_ups",
+            Module::Pools => "pools",
             Module::Departments => "departments",
             Module::Users => "users",
             Module::Roles => "roles",
@@ -55,9 +61,11 @@ impl Module {
     pub fn actions(self) -> &'static [Action] {
         use Action::*;
         match self {
-            Module::Customers | Module::Contacts | Module::Organisations => {
+            Module::Customers | Module::Contacts | Module::Organisations | Module::FollowUps => {
                 &[View, Create, Edit, Delete, Import, Export, Assign]
             }
+            // View: see the pools one is a member of and claim from them; Manage: set them up.
+            Module::Pools => &[View, Manage],
             Module::Departments => &[View, Create, Edit, Delete],
             Module::Users => &[View, Create, Edit, Delete, Import, Export, Assign],
             Module::Roles => &[View, Create, Edit, Delete, Manage],
@@ -70,7 +78,11 @@ impl Module {
     pub fn is_scoped(self) -> bool {
         matches!(
             self,
-            Module::Users | Module::Customers | Module::Contacts | Module::Organisations
+            Module::Users
+                | Module::Customers
+                | Module::Contacts
+                | Module::Organisations
+                | Module::FollowUps
         )
     }
 }

@@ -22,6 +22,7 @@ pub enum Val {
     Bool(bool),
     Time(DateTime<Utc>),
     Date(NaiveDate),
+    Float(f64),
 }
 
 impl From<Option<String>> for Val {
@@ -84,6 +85,26 @@ async fn sqlite_pragmas(db: &Db, foreign_keys: bool, cache_kib: i64) -> Result<(
     Ok(())
 }
 
+/// Page cache of SQLite's writer connection while an import runs, in KiB: the search index's
+/// pages that a chunk touches stay in memory instead of being read again for every chunk.
+pub const SQLITE_IMPORT_CACHE_KIB: i64 = 128 * 1024;
+
+/// Enlarges (or, with `false`, restores) the SQLite writer's page cache around a long write.
+/// PostgreSQL manages its own buffers: nothing to do there.
+pub async fn writer_cache(db: &Db, large: bool) -> Result<()> {
+    if let Db::Sqlite { write, .. } = db {
+        let kib = if large {
+            SQLITE_IMPORT_CACHE_KIB
+        } else {
+            SQLITE_NORMAL_CACHE_KIB
+        };
+        sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA cache_size = -{kib}")))
+            .execute(write)
+            .await?;
+    }
+    Ok(())
+}
+
 impl Load {
     /// Starts a load into `tables` (parents before children).
     pub async fn begin(db: &Db, tables: &[&str]) -> Result<Load> {
@@ -141,60 +162,12 @@ impl Load {
         columns: &[&str],
         rows: Vec<Vec<Val>>,
     ) -> Result<()> {
-        check_ident(table)?;
-        for c in columns {
-            check_ident(c)?;
-        }
-        if let Some(bad) = rows.iter().find(|r| r.len() != columns.len()) {
-            return Err(StoreError::Config(format!(
-                "{table}: a row of {} values for {} columns",
-                bad.len(),
-                columns.len()
-            )));
-        }
-        match &mut self.tx {
-            Tx::Sqlite(t) => sqlite_insert(t, table, columns, rows).await,
-            Tx::Postgres(t) => pg_copy(t, table, columns, rows).await,
-        }
+        insert(&mut self.tx, table, columns, rows).await
     }
 
-    /// Adds quick-search grams (`search_grams`) of `module`'s new records: (gram, record id)
-    /// pairs. New ids are the highest, so each row lands at the end of its gram's range: the
-    /// pages written are those few thousand ends, which stay in the page cache.
+    /// Adds quick-search grams of `module`'s new records (see [`insert_grams`]).
     pub async fn insert_grams(&mut self, module: &str, grams: Vec<(String, i64)>) -> Result<()> {
-        check_ident(module)?;
-        match &mut self.tx {
-            Tx::Sqlite(c) => {
-                let per = SQLITE_PARAMS / 2;
-                let head = "INSERT INTO search_grams (module, gram, record_id) VALUES ";
-                let one = format!("('{module}', ?, ?)");
-                let tail = " ON CONFLICT DO NOTHING";
-                let full = format!("{head}{}{tail}", vec![one.as_str(); per].join(", "));
-                for chunk in grams.chunks(per) {
-                    let partial;
-                    let sql = if chunk.len() == per {
-                        full.as_str()
-                    } else {
-                        partial =
-                            format!("{head}{}{tail}", vec![one.as_str(); chunk.len()].join(", "));
-                        partial.as_str()
-                    };
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                    for (g, id) in chunk {
-                        q = q.bind(g.as_str()).bind(*id);
-                    }
-                    q.execute(&mut **c).await?;
-                }
-                Ok(())
-            }
-            Tx::Postgres(c) => {
-                let rows = grams
-                    .into_iter()
-                    .map(|(g, id)| vec![Val::Text(module.to_owned()), Val::Text(g), Val::Int(id)])
-                    .collect();
-                pg_copy(c, "search_grams", &["module", "gram", "record_id"], rows).await
-            }
-        }
+        insert_grams(&mut self.tx, module, grams).await
     }
 
     /// Builds the dropped indexes again, moves sequences past the new ids, commits, and
@@ -235,6 +208,63 @@ impl Load {
     pub async fn abort(self) -> Result<()> {
         drop(self.tx);
         sqlite_pragmas(&self.db, true, SQLITE_NORMAL_CACHE_KIB).await
+    }
+}
+
+/// Appends rows to `table` in the caller's transaction, many rows per statement; each row has
+/// one value per column, in order.
+pub async fn insert(tx: &mut Tx, table: &str, columns: &[&str], rows: Vec<Vec<Val>>) -> Result<()> {
+    check_ident(table)?;
+    for c in columns {
+        check_ident(c)?;
+    }
+    if let Some(bad) = rows.iter().find(|r| r.len() != columns.len()) {
+        return Err(StoreError::Config(format!(
+            "{table}: a row of {} values for {} columns",
+            bad.len(),
+            columns.len()
+        )));
+    }
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match tx {
+        Tx::Sqlite(t) => sqlite_insert(t, table, columns, rows).await,
+        Tx::Postgres(t) => pg_copy(t, table, columns, rows).await,
+    }
+}
+
+/// Adds quick-search grams (`search_grams`) of `module`'s new records: (gram, record id)
+/// pairs. New ids are the highest, so each row lands at the end of its gram's range: the
+/// pages written are those few thousand ends, which stay in the page cache.
+pub async fn insert_grams(tx: &mut Tx, module: &str, grams: Vec<(String, i64)>) -> Result<()> {
+    check_ident(module)?;
+    match tx {
+        // One JSON array per statement, taken apart by SQLite itself: two bind parameters per
+        // gram would cost more than the insert.
+        Tx::Sqlite(c) => {
+            for chunk in grams.chunks(50_000) {
+                let json =
+                    serde_json::to_string(chunk).map_err(|e| StoreError::Config(e.to_string()))?;
+                sqlx::query(
+                    "INSERT INTO search_grams (module, gram, record_id) \
+                     SELECT $1, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each($2) \
+                     WHERE true ON CONFLICT DO NOTHING",
+                )
+                .bind(module)
+                .bind(json)
+                .execute(&mut **c)
+                .await?;
+            }
+            Ok(())
+        }
+        Tx::Postgres(c) => {
+            let rows = grams
+                .into_iter()
+                .map(|(g, id)| vec![Val::Text(module.to_owned()), Val::Text(g), Val::Int(id)])
+                .collect();
+            pg_copy(c, "search_grams", &["module", "gram", "record_id"], rows).await
+        }
     }
 }
 
@@ -306,6 +336,7 @@ async fn sqlite_insert(
                 Val::Bool(b) => q.bind(b),
                 Val::Time(t) => q.bind(t),
                 Val::Date(d) => q.bind(d),
+                Val::Float(f) => q.bind(f),
             };
         }
         q.execute(&mut *c).await?;
@@ -327,6 +358,9 @@ fn copy_text(out: &mut String, v: &Val) {
         }
         Val::Date(d) => {
             let _ = write!(out, "{}", d.format("%Y-%m-%d"));
+        }
+        Val::Float(f) => {
+            let _ = write!(out, "{f:?}");
         }
         Val::Text(s) => {
             for ch in s.chars() {

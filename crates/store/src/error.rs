@@ -11,6 +11,9 @@ pub enum StoreError {
     Config(String),
     #[error("migration: {0}")]
     Migration(String),
+    /// A background job's lease was lost (cancelled, or taken over by another worker).
+    #[error("the job is no longer this worker's")]
+    LeaseLost,
     #[error(transparent)]
     Sql(sqlx::Error),
 }

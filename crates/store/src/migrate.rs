@@ -60,6 +60,18 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_history_index.sql"),
         postgres: include_str!("../migrations/postgres/0006_history_index.sql"),
     },
+    Migration {
+        version: 9,
+        name: "imports",
+        sqlite: include_str!("../migrations/sqlite/0009_imports.sql"),
+        postgres: include_str!("../migrations/postgres/0009_imports.sql"),
+    },
+    Migration {
+        version: 10,
+        name: "follow_ups_pools",
+        sqlite: include_str!("../migrations/sqlite/0010_follow_ups_pools.sql"),
+        postgres: include_str!("../migrations/postgres/0010_follow_ups_pools.sql"),
+    },
 ];
 
 /// Applies every migration not applied yet; returns how many ran.

@@ -59,6 +59,56 @@ pub fn valid_suffix(s: &str) -> bool {
     (1..=MAX_SUFFIX).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
+/// Every region with its display label ("广东省 / 深圳市 / 南山区"), computed in memory from one
+/// read of the table (exports and imports show and accept labels).
+pub async fn all_labels(db: &Db) -> Result<Vec<(String, String)>> {
+    let sql = format!("SELECT {COLUMNS} FROM regions");
+    let all: Vec<Region> = on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .fetch_all(p)
+    .await)?;
+    let by_code: std::collections::HashMap<&str, &Region> =
+        all.iter().map(|r| (r.code.as_str(), r)).collect();
+    Ok(all
+        .iter()
+        .map(|r| {
+            let mut path = vec![r.clone()];
+            while path.len() < MAX_LEVEL as usize {
+                match path
+                    .last()
+                    .and_then(|r| r.parent_code.as_deref())
+                    .and_then(|p| by_code.get(p))
+                {
+                    Some(parent) => path.push((*parent).clone()),
+                    None => break,
+                }
+            }
+            path.reverse();
+            (r.code.clone(), label(&path))
+        })
+        .collect())
+}
+
+/// Which of `codes` exist.
+pub async fn existing(db: &Db, codes: &[String]) -> Result<Vec<String>> {
+    if codes.is_empty() {
+        return Ok(vec![]);
+    }
+    let params: Vec<String> = (1..=codes.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT code FROM regions WHERE code IN ({})",
+        params.join(", ")
+    );
+    Ok(on_db!(db, read, |p| {
+        let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()));
+        for c in codes {
+            q = q.bind(c.as_str());
+        }
+        q.fetch_all(p).await
+    })?)
+}
+
 /// The direct sub-regions of `parent`, or the provinces when `parent` is `None`.
 pub async fn children(db: &Db, parent: Option<&str>) -> Result<Vec<Region>> {
     let sql = match parent {
@@ -339,6 +389,64 @@ pub async fn seed(db: &Db) -> Result<usize> {
     }
     tx.commit().await?;
     Ok(rows.len())
+}
+
+/// The labels of some regions by code, as [`label`] writes them for each one's [`path`]: one
+/// query per level of the tree however many codes (a list page's rows). Unknown codes are left out.
+pub async fn labels(
+    db: &Db,
+    codes: &[String],
+) -> Result<std::collections::HashMap<String, String>> {
+    let mut known: std::collections::HashMap<String, Region> = std::collections::HashMap::new();
+    let mut wanted: Vec<String> = codes.to_vec();
+    for _ in 0..MAX_LEVEL {
+        wanted.sort_unstable();
+        wanted.dedup();
+        wanted.retain(|c| !known.contains_key(c));
+        if wanted.is_empty() {
+            break;
+        }
+        let mut parents = vec![];
+        for chunk in wanted.chunks(500) {
+            let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT {COLUMNS} FROM regions WHERE code IN ({})",
+                params.join(", ")
+            );
+            let rows: Vec<Region> = on_db!(db, read, |p| {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+                for c in chunk {
+                    q = q.bind(c.as_str());
+                }
+                q.fetch_all(p).await
+            })?;
+            for r in rows {
+                parents.extend(r.parent_code.clone());
+                known.insert(r.code.clone(), r);
+            }
+        }
+        wanted = parents;
+    }
+    let mut out = std::collections::HashMap::new();
+    'codes: for code in codes {
+        let Some(r) = known.get(code) else {
+            continue;
+        };
+        let mut path = vec![r.clone()];
+        while path.len() < MAX_LEVEL as usize {
+            let Some(parent) = path.last().and_then(|r| r.parent_code.as_deref()) else {
+                break;
+            };
+            // Like `path`, a missing ancestor leaves the code without a label.
+            let Some(p) = known.get(parent) else {
+                continue 'codes;
+            };
+            path.push(p.clone());
+        }
+        path.reverse();
+        out.insert(code.clone(), label(&path));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -206,7 +206,12 @@ pub fn builtin_roles() -> Vec<(&'static str, Permissions)> {
         .into_iter()
         .map(|m| (m, all_actions(m)))
         .collect();
-    let records = [Module::Customers, Module::Contacts, Module::Organisations];
+    let records = [
+        Module::Customers,
+        Module::Contacts,
+        Module::Organisations,
+        Module::FollowUps,
+    ];
     let role = |users: Scope, records_actions: &[Action], records_scope: Scope| {
         let mut p = Permissions::from([
             (
@@ -218,6 +223,7 @@ pub fn builtin_roles() -> Vec<(&'static str, Permissions)> {
         for m in records {
             p.insert(m, ModulePermission::with(records_actions, records_scope));
         }
+        p.insert(Module::Pools, ModulePermission::with(&[View], Scope::All));
         p
     };
     vec![

@@ -15,21 +15,45 @@ fn is_cjk(c: char) -> bool {
     matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FFFF)
 }
 
-/// Runs of Chinese characters and runs of ASCII letters/digits, lower-cased.
-fn runs(text: &str) -> Vec<(bool, Vec<char>)> {
-    let mut out: Vec<(bool, Vec<char>)> = vec![];
+/// What a run of characters is made of; each kind is cut into grams of its own sizes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Cjk,
+    Letter,
+    Digit,
+}
+
+impl Kind {
+    /// Gram sizes indexed: Chinese characters alone and in pairs (张, 张三), letters in pairs
+    /// (pinyin initials zs), digits in triples (phone fragments 800). One size per Latin kind
+    /// keeps the index small enough to write a million records quickly; a longer query is
+    /// matched by all its windows of that size.
+    fn sizes(self) -> &'static [usize] {
+        match self {
+            Kind::Cjk => &[1, 2],
+            Kind::Letter => &[2],
+            Kind::Digit => &[3],
+        }
+    }
+}
+
+/// Runs of Chinese characters, of ASCII letters and of digits, lower-cased.
+fn runs(text: &str) -> Vec<(Kind, Vec<char>)> {
+    let mut out: Vec<(Kind, Vec<char>)> = vec![];
     for c in text.chars().flat_map(char::to_lowercase) {
         let kind = if is_cjk(c) {
-            Some(true)
-        } else if c.is_ascii_alphanumeric() {
-            Some(false)
+            Some(Kind::Cjk)
+        } else if c.is_ascii_alphabetic() {
+            Some(Kind::Letter)
+        } else if c.is_ascii_digit() {
+            Some(Kind::Digit)
         } else {
             None
         };
         match (kind, out.last_mut()) {
             (Some(k), Some((lk, run))) if *lk == k => run.push(c),
             (Some(k), _) => out.push((k, vec![c])),
-            (None, _) => out.push((false, vec![])),
+            (None, _) => out.push((Kind::Letter, vec![])),
         }
     }
     out.retain(|(_, r)| !r.is_empty());
@@ -39,9 +63,8 @@ fn runs(text: &str) -> Vec<(bool, Vec<char>)> {
 /// The grams a text is indexed under.
 pub fn grams(text: &str) -> BTreeSet<String> {
     let mut g = BTreeSet::new();
-    for (cjk, run) in runs(text) {
-        let sizes: &[usize] = if cjk { &[1, 2] } else { &[2, 3] };
-        for &n in sizes {
+    for (kind, run) in runs(text) {
+        for &n in kind.sizes() {
             for w in run.windows(n) {
                 g.insert(w.iter().collect());
             }
@@ -51,16 +74,16 @@ pub fn grams(text: &str) -> BTreeSet<String> {
 }
 
 /// The grams a query must all match, or `None` when the query is too short to use the index
-/// (a single letter or digit).
+/// (one letter, or fewer than three digits): then the ordered scan answers it.
 pub fn query_grams(q: &str) -> Option<BTreeSet<String>> {
     let mut g = BTreeSet::new();
-    for (cjk, run) in runs(q) {
-        let n = if cjk {
-            run.len().min(2)
-        } else {
-            run.len().min(3)
+    for (kind, run) in runs(q) {
+        let n = match kind {
+            Kind::Cjk => run.len().min(2),
+            Kind::Letter => 2,
+            Kind::Digit => 3,
         };
-        if !cjk && n < 2 {
+        if run.len() < n {
             return None;
         }
         for w in run.windows(n) {
@@ -221,8 +244,11 @@ mod tests {
     #[test]
     fn grams_cover_chinese_phones_and_pinyin() {
         let g = grams("张三贸易 13800138000 zhangsanmaoyi zsmy");
-        for want in ["张", "张三", "贸易", "138", "000", "00", "zs", "zsm", "my"] {
+        for want in ["张", "张三", "贸易", "138", "000", "zs", "sm", "my"] {
             assert!(g.contains(want), "{want} missing");
+        }
+        for not in ["00", "zsm"] {
+            assert!(!g.contains(not), "{not} is not indexed");
         }
         assert_eq!(
             query_grams("张").unwrap().into_iter().collect::<Vec<_>>(),
@@ -233,6 +259,11 @@ mod tests {
             ["张三"]
         );
         assert!(query_grams("z").is_none());
+        assert!(query_grams("80").is_none(), "two digits: the scan answers");
+        assert_eq!(
+            query_grams("zsm").unwrap().into_iter().collect::<Vec<_>>(),
+            ["sm", "zs"]
+        );
         assert_eq!(
             query_grams("zs").unwrap().into_iter().collect::<Vec<_>>(),
             ["zs"]

@@ -53,6 +53,21 @@
     return true;
   }
 
+  // Small menus (<details class="menu-btn">, e.g. 导出): closed by a click elsewhere and by Esc.
+  function closeMenus(except) {
+    var closed = false;
+    doc.querySelectorAll("details.menu-btn[open]").forEach(function (d) {
+      if (!except || !d.contains(except)) { d.open = false; closed = true; }
+    });
+    return closed;
+  }
+
+  // Print buttons (detail page, a list's print view) show only where they work.
+  doc.querySelectorAll("[data-print]").forEach(function (b) {
+    b.hidden = false;
+    b.addEventListener("click", function () { window.print(); });
+  });
+
   // In-place editors (<details class="inline-edit">): one open at a time, cursor in the first field.
   function closeInlineEdits(except) {
     var closed = false;
@@ -72,6 +87,7 @@
   doc.addEventListener("click", function (e) {
     var t = e.target;
     if (userMenu && userMenu.open && !userMenu.contains(t)) closeUserMenu(false);
+    closeMenus(t);
     if (t.closest && !t.closest("details.inline-edit")) closeInlineEdits(null);
     if (doc.body.classList.contains("drawer-open") && sidebar) {
       var inDrawer = sidebar.contains(t);
@@ -228,7 +244,7 @@
     if (e.key === "Escape") {
       var open = t.closest && t.closest("details.inline-edit[open]");
       if (open) { open.open = false; open.querySelector("summary").focus(); e.preventDefault(); return; }
-      if (closeUserMenu(true) || closeDrawer(true)) e.preventDefault();
+      if (closeMenus(null) || closeUserMenu(true) || closeDrawer(true)) e.preventDefault();
       return;
     }
     if (dialog.open) return;
@@ -274,10 +290,200 @@
       .catch(function () { /* offline: the chosen level stands */ });
   });
 
+  // Relation pickers (templates/field_input.html): a text box that asks the linked module's API
+  // as the user types (ARIA combobox with a listbox) and a hidden input holding the chosen id.
+  // Without the script the id box itself stays, with the current record's name beside it.
+  var pickers = 0;
+  function relationPicker(box) {
+    var text = box.querySelector(".relation-search"), id = box.querySelector(".relation-id");
+    if (!text || !id) return;
+    var list = doc.createElement("ul");
+    list.id = "relation-list-" + (++pickers);
+    list.className = "relation-list";
+    list.setAttribute("role", "listbox");
+    list.setAttribute("aria-label", text.getAttribute("aria-label") || "");
+    list.hidden = true;
+    box.appendChild(list);
+    text.setAttribute("aria-controls", list.id);
+    text.required = id.required;
+    id.required = false;
+    id.type = "hidden";
+    text.hidden = false;
+    var chosen = text.value, found = [], active = -1, timer = null, seq = 0;
+    var module = box.getAttribute("data-module"), titleField = box.getAttribute("data-title-field");
+    function close() {
+      seq++;
+      list.hidden = true;
+      text.setAttribute("aria-expanded", "false");
+      mark(-1);
+    }
+    function mark(i) {
+      active = i;
+      var opts = list.querySelectorAll("li:not([aria-disabled])");
+      opts.forEach(function (o, j) { o.setAttribute("aria-selected", String(j === i)); });
+      if (i < 0) { text.removeAttribute("aria-activedescendant"); return; }
+      text.setAttribute("aria-activedescendant", opts[i].id);
+      opts[i].scrollIntoView({ block: "nearest" });
+    }
+    function settled() {
+      var v = text.value.trim();
+      text.setCustomValidity(v && v !== chosen ? box.getAttribute("data-choose") : "");
+    }
+    function choose(i) {
+      var r = found[i];
+      if (!r) return;
+      id.value = String(r.id);
+      chosen = text.value = r.label;
+      settled();
+      close();
+      id.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+    function show(items) {
+      found = items;
+      list.textContent = "";
+      if (!items.length) {
+        var none = doc.createElement("li");
+        none.setAttribute("role", "option");
+        none.setAttribute("aria-disabled", "true");
+        none.textContent = box.getAttribute("data-empty");
+        list.appendChild(none);
+      }
+      items.forEach(function (r, i) {
+        var li = doc.createElement("li");
+        li.id = list.id + "-" + i;
+        li.setAttribute("role", "option");
+        li.textContent = r.label;
+        if (r.hint) {
+          var hint = doc.createElement("small");
+          hint.className = "muted";
+          hint.textContent = " · " + r.hint;
+          li.appendChild(hint);
+        }
+        list.appendChild(li);
+      });
+      list.hidden = false;
+      text.setAttribute("aria-expanded", "true");
+      mark(items.length ? 0 : -1);
+    }
+    function search() {
+      var q = text.value.trim(), mine = ++seq;
+      if (!q) { close(); return; }
+      fetch("/api/v1/" + module + "?limit=20&q=" + encodeURIComponent(q), { headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+        .then(function (page) {
+          if (mine !== seq || doc.activeElement !== text) return;
+          show((page.items || []).map(function (r) {
+            return { id: r.id, label: String(r[titleField] || "#" + r.id), hint: r.owner_name || "" };
+          }));
+        })
+        .catch(function () { /* offline: the current choice stands */ });
+    }
+    text.addEventListener("input", function () {
+      if (!text.value.trim()) { id.value = ""; chosen = ""; }
+      settled();
+      clearTimeout(timer);
+      timer = setTimeout(search, 200);
+    });
+    text.addEventListener("keydown", function (e) {
+      var open = !list.hidden, n = found.length;
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        if (!open) { clearTimeout(timer); search(); return; }
+        if (n) mark(e.key === "ArrowDown" ? (active + 1) % n : (active + n - 1) % n);
+      } else if (e.key === "Enter" && open && active >= 0 && !(e.ctrlKey || e.metaKey)) {
+        e.preventDefault();
+        choose(active);
+      } else if (e.key === "Escape" && (open || text.value !== chosen)) {
+        // Esc closes the list, then undoes the typing; only a third Esc leaves the editor.
+        e.preventDefault();
+        e.stopPropagation();
+        if (open) close(); else { text.value = chosen; settled(); }
+      }
+    });
+    text.addEventListener("blur", close);
+    list.addEventListener("mousedown", function (e) { e.preventDefault(); });
+    list.addEventListener("click", function (e) {
+      var li = e.target.closest("li");
+      if (li && !li.hasAttribute("aria-disabled")) choose(Number(li.id.split("-").pop()));
+    });
+  }
+  doc.querySelectorAll("[data-relation-picker]").forEach(relationPicker);
+
+  // Column chooser: ↑ / ↓ move a column among the check boxes, which 应用 sends in that order.
+  // (Without the script the buttons submit the form and the server moves the column.)
+  doc.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest(".column-move button");
+    if (!b) return;
+    e.preventDefault();
+    var row = b.closest(".column-choice"), up = /\.up$/.test(b.value);
+    var other = up ? row.previousElementSibling : row.nextElementSibling;
+    if (!other || !other.classList.contains("column-choice")) return;
+    row.parentNode.insertBefore(row, up ? other : other.nextSibling);
+    b.focus();
+  });
+
   // "Back" on error pages: only offered when there is somewhere to go back to.
   var back = doc.querySelector("[data-back]");
   if (back) {
     if (history.length > 1) back.hidden = false;
     back.addEventListener("click", function (e) { e.preventDefault(); history.back(); });
   }
+})();
+
+// Live notifications: the bell's unread badge follows the server's feed (Server-Sent Events),
+// and a notification that arrives while the page is open shows as a toast linking to it.
+(function () {
+  "use strict";
+  var doc = document;
+  var bell = doc.getElementById("bell"), badge = doc.getElementById("bell-count");
+  if (!bell || !badge || !window.EventSource) return;
+  var source = null, toastTimer = null;
+  function setCount(n) {
+    badge.textContent = n > 99 ? "99+" : String(n);
+    badge.hidden = n <= 0;
+    bell.setAttribute("aria-label", n > 0 ? bell.getAttribute("data-label-unread").replace("{n}", String(n)) : bell.getAttribute("data-label"));
+  }
+  function toast(n) {
+    var old = doc.getElementById("notice-toast");
+    if (old) old.remove();
+    clearTimeout(toastTimer);
+    var box = doc.createElement("div");
+    box.id = "notice-toast";
+    box.className = "toast notice-toast";
+    box.setAttribute("role", "status");
+    var text = doc.createElement("span");
+    text.textContent = n.text;
+    var open = doc.createElement("a");
+    open.href = n.link ? "/notifications/" + encodeURIComponent(n.id) + "/open" : "/notifications";
+    open.textContent = bell.getAttribute("data-open-label");
+    box.appendChild(text);
+    box.appendChild(doc.createTextNode(" "));
+    box.appendChild(open);
+    doc.body.appendChild(box);
+    var hide = function () { box.classList.add("hide"); };
+    toastTimer = setTimeout(hide, 8000);
+    box.addEventListener("mouseenter", function () { clearTimeout(toastTimer); });
+    box.addEventListener("mouseleave", function () { toastTimer = setTimeout(hide, 3000); });
+  }
+  function connect() {
+    if (source) return;
+    source = new EventSource("/api/v1/notifications/stream");
+    source.addEventListener("open", function () { bell.setAttribute("data-live", "1"); });
+    source.addEventListener("unread", function (e) {
+      var n = Number(e.data);
+      if (!isNaN(n)) setCount(n);
+    });
+    source.addEventListener("notification", function (e) {
+      try { toast(JSON.parse(e.data)); } catch (err) { /* a malformed event is skipped */ }
+    });
+    // The browser reconnects by itself after a network error; a refusal (signed out) is final.
+    source.addEventListener("error", function () {
+      bell.removeAttribute("data-live");
+      if (source && source.readyState === EventSource.CLOSED) source = null;
+    });
+  }
+  // Closed while the page sits in the back / forward cache, reopened when it comes back.
+  window.addEventListener("pagehide", function () { if (source) { source.close(); source = null; } });
+  window.addEventListener("pageshow", function (e) { if (e.persisted) connect(); });
+  connect();
 })();

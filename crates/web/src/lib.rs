@@ -7,6 +7,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod error;
+pub mod jobs;
 pub mod metrics;
 pub mod middleware;
 pub mod pinyin;
@@ -23,19 +24,27 @@ pub use state::{AppState, WebConfig};
 
 /// The whole application: API, UI, assets, health and metrics, with every middleware.
 pub fn router(state: AppState) -> Router {
-    let app = Router::new()
+    let limited = Router::new()
         .merge(api::router())
         .merge(ui::router())
         .merge(assets::router())
         .merge(middleware::ops_router())
-        .with_state(state.clone());
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            middleware::MAX_BODY,
+        ));
+    // Import uploads stream to disk and may be far larger than any other body.
+    let uploads = api::imports::router().layer(tower_http::limit::RequestBodyLimitLayer::new(
+        api::imports::MAX_IMPORT_BYTES,
+    ));
+    let app = limited.merge(uploads).with_state(state.clone());
     middleware::wrap(app, state)
 }
 
 /// Serves until Ctrl+C / SIGTERM.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
     let app = router(state.clone());
-    let housekeeping = tokio::spawn(state::housekeeping(state));
+    let housekeeping = tokio::spawn(state::housekeeping(state.clone()));
+    let jobs = tokio::spawn(jobs::runner(state));
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -43,6 +52,7 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     housekeeping.abort();
+    jobs.abort();
     Ok(())
 }
 

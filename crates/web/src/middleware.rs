@@ -38,6 +38,9 @@ async fn metrics(State(state): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
+/// The largest request body, except import uploads.
+pub const MAX_BODY: usize = 25 * 1024 * 1024;
+
 pub fn wrap(app: Router, state: AppState) -> Router {
     let x_request_id = axum::http::HeaderName::from_static("x-request-id");
     app.layer(mw::from_fn_with_state(state.clone(), finish))
@@ -45,7 +48,6 @@ pub fn wrap(app: Router, state: AppState) -> Router {
         .layer(tower_http::csrf::CsrfLayer::new())
         .layer(mw::from_fn(security_headers))
         .layer(mw::from_fn_with_state(state, client_address))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(25 * 1024 * 1024))
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");

@@ -1,38 +1,42 @@
-//! Pinyin for quick search: "张三" is stored as "zhangsan zs", so both the full spelling and the
-//! initials (zs → 张三) find it.
+//! Pinyin for quick search: "张三" is stored as its initials "zs", so typing zs finds 张三. Only
+//! the initials are kept: the full spelling would multiply a name's search-index entries by
+//! about four (every pair and triple of its letters) for a way of searching nobody uses.
 
 use pinyin::ToPinyin;
 
 pub fn initials(text: &str) -> String {
-    let mut full = String::new();
     let mut first = String::new();
     for c in text.chars() {
         match c.to_pinyin() {
-            Some(p) => {
-                full.push_str(p.plain());
-                first.push_str(p.first_letter());
-            }
-            None if c.is_ascii_alphanumeric() => {
-                let l = c.to_ascii_lowercase();
-                full.push(l);
-                first.push(l);
-            }
+            Some(p) => first.push_str(p.first_letter()),
+            // Digits are in the name itself; the initials hold letters only.
+            None if c.is_ascii_alphabetic() => first.push(c.to_ascii_lowercase()),
             None => {}
         }
     }
-    if full.is_empty() {
-        String::new()
-    } else {
-        format!("{full} {first}")
+    first
+}
+
+/// The full spelling without tones or spaces ("王芳" → "wangfang"), for user names.
+pub fn full(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        match c.to_pinyin() {
+            Some(p) => out.push_str(p.plain()),
+            None if c.is_ascii_alphanumeric() => out.push(c.to_ascii_lowercase()),
+            None => {}
+        }
     }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
-    fn full_and_initials() {
-        assert_eq!(super::initials("张三"), "zhangsan zs");
-        assert_eq!(super::initials("华为 Tech"), "huaweitech hwtech");
+    fn initials() {
+        assert_eq!(super::initials("张三"), "zs");
+        assert_eq!(super::initials("华为 Tech"), "hwtech");
         assert_eq!(super::initials("—"), "");
+        assert_eq!(super::full("王芳"), "wangfang");
     }
 }

@@ -17,6 +17,8 @@ pub struct WebConfig {
     pub max_failed_per_ip: i64,
     /// Failed passwords in a row before an account is locked for 15 minutes.
     pub max_failed_per_account: i32,
+    /// Where uploaded import files are kept while their import needs them.
+    pub data_dir: std::path::PathBuf,
 }
 
 impl Default for WebConfig {
@@ -26,6 +28,7 @@ impl Default for WebConfig {
             trust_proxy: false,
             max_failed_per_ip: 30,
             max_failed_per_account: 5,
+            data_dir: "guanxi-data".into(),
         }
     }
 }
@@ -35,6 +38,12 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<WebConfig>,
     pub metrics: Arc<Metrics>,
+    /// Wakes the job runner when a job is queued.
+    pub jobs: Arc<tokio::sync::Notify>,
+    /// Wakes this instance's live notification streams of a user (by user id) when a
+    /// notification of theirs was written or read here; other instances' writes are found by
+    /// polling.
+    pub notifications: tokio::sync::broadcast::Sender<i64>,
 }
 
 impl AppState {
@@ -43,6 +52,8 @@ impl AppState {
             db,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),
+            jobs: Arc::new(tokio::sync::Notify::new()),
+            notifications: tokio::sync::broadcast::channel(256).0,
         }
     }
 }

@@ -127,7 +127,18 @@ fn walk(base: &str, tag: &str) {
     assert_eq!(page.text("h1").unwrap(), "首页");
     assert_eq!(
         menu_labels(&mut page),
-        ["首页", "客户", "联系人", "单位", "部门管理", "用户管理"]
+        [
+            "首页",
+            "计划任务",
+            "客户",
+            "联系人",
+            "单位",
+            "跟进记录",
+            "公海",
+            "新增来电",
+            "部门管理",
+            "用户管理"
+        ]
     );
     shot(&mut page, &format!("{tag}-06-salesperson-menu"));
     page.goto(&format!("{base}/admin/users")).unwrap();

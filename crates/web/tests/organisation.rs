@@ -324,7 +324,8 @@ async fn openapi_document_matches_the_server() {
     let paths = doc["paths"].as_object().unwrap();
     assert!(paths.len() >= 15);
     for (path, ops) in paths {
-        if ops.get("get").is_some() && !path.contains('{') {
+        // Server-sent event streams never end; their own tests read them.
+        if ops.get("get").is_some() && !path.contains('{') && !path.ends_with("/stream") {
             let (s, v) = api.get(path).await;
             assert_eq!(s, 200, "GET {path}: {v}");
             assert!(v.is_object() || v.is_array(), "GET {path} returns JSON");

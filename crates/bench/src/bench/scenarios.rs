@@ -129,12 +129,8 @@ pub fn search_terms(seed: u64) -> Vec<(&'static str, Vec<String>)> {
             "pinyin initials",
             two_char_cities
                 .iter()
-                .filter_map(|c| {
-                    guanxi_web::pinyin::initials(c)
-                        .split(' ')
-                        .nth(1)
-                        .map(str::to_owned)
-                })
+                .map(|c| guanxi_web::pinyin::initials(c))
+                .filter(|p| p.len() >= 2)
                 .collect(),
         ),
     ]

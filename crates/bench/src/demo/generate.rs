@@ -589,6 +589,10 @@ mod tests {
             assert!(guanxi_core::engine::valid_credit_code(&c), "{c}");
         }
         let pinyin = col(&a.customers, CUSTOMER_COLUMNS, "pinyin");
-        assert!(pinyin.iter().all(|p| p.contains(' ')));
+        assert!(pinyin.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        }));
     }
 }

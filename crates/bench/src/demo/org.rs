@@ -82,11 +82,7 @@ pub fn person_name(r: &mut Rng) -> (String, bool) {
 
 /// The full pinyin of a name, without tones or spaces ("王芳" → "wangfang").
 pub fn full_pinyin(text: &str) -> String {
-    guanxi_web::pinyin::initials(text)
-        .split(' ')
-        .next()
-        .unwrap_or_default()
-        .to_owned()
+    guanxi_web::pinyin::full(text)
 }
 
 /// Whether the demo organisation's top department exists (the database holds demo data).

@@ -178,11 +178,17 @@ macro_rules! decode {
 const COMMON_COLUMNS: usize = 11;
 
 // After the macros, which the submodules use.
+mod batch;
 mod history;
 mod write;
 
+pub use batch::{
+    Match, NewRecord, delete_many, find_many, insert_many, match_key, titles, titles_in_scope,
+};
 pub use history::{HistoryEntry, history_entry, history_of};
-pub use write::{delete, department_of, insert, restore, set_locked, transfer, update};
+pub use write::{
+    delete, department_of, history_line, insert, restore, set_locked, transfer, update,
+};
 
 fn select(fs: &Fields) -> String {
     let fields: Vec<String> = fs.columns().map(|f| format!("t.{}", f.code)).collect();
@@ -305,8 +311,24 @@ fn condition_bind(backend: Backend, f: &FieldDef, v: &Value) -> Bind {
 
 /// Records in scope matching the query, one page.
 pub async fn list(db: &Db, fs: &Fields, grant: &Grant, q: &ListQuery) -> Result<Vec<Record>> {
+    list_where(db, fs, &scope(fs.def, grant), q).await
+}
+
+/// Customers in the given pools (公海) matching the query: they have no owner, so no data scope
+/// covers them; the caller has checked that the user is a member of these pools.
+pub async fn list_pool(db: &Db, fs: &Fields, pools: &[i64], q: &ListQuery) -> Result<Vec<Record>> {
+    let ids: Vec<String> = pools.iter().map(i64::to_string).collect();
+    let within = if ids.is_empty() {
+        "1 = 0".to_owned()
+    } else {
+        format!("t.pool_id IN ({}) AND t.owner_id IS NULL", ids.join(", "))
+    };
+    list_where(db, fs, &within, q).await
+}
+
+async fn list_where(db: &Db, fs: &Fields, within: &str, q: &ListQuery) -> Result<Vec<Record>> {
     let mut sql = Sql {
-        text: format!("{} WHERE {}", select(fs), scope(fs.def, grant)),
+        text: format!("{} WHERE {within}", select(fs)),
         binds: vec![],
     };
     sql.text += if q.deleted {
@@ -318,7 +340,12 @@ pub async fn list(db: &Db, fs: &Fields, grant: &Grant, q: &ListQuery) -> Result<
         let p = sql.param(Bind::Int(Some(id)));
         sql.text += &format!(" AND t.{field} = {p}");
     }
-    if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+    let searchable = fs.iter().any(|f| f.searchable && !f.custom);
+    if let Some(text) =
+        q.q.as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && searchable)
+    {
         // Rare grams: candidates come from the search index. Common ones (in thousands of
         // records): the ordered scan below finds a page of matches quickly by itself.
         if let Some(grams) = crate::search::query_grams(text) {
@@ -471,7 +498,8 @@ pub async fn get_deleted(db: &Db, fs: &Fields, grant: &Grant, id: i64) -> Result
     fetch(db, fs, grant, id, true).await
 }
 
-async fn tx_fetch(tx: &mut Tx, fs: &Fields, id: i64) -> Result<Option<Record>> {
+/// A record as the open transaction sees it (any state, no scope check: the caller checks).
+pub async fn tx_fetch(tx: &mut Tx, fs: &Fields, id: i64) -> Result<Option<Record>> {
     let sql = format!("{} WHERE t.id = $1", select(fs));
     Ok(on_tx!(tx, |c| {
         match sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))

@@ -37,6 +37,31 @@ impl<'a> Change<'a> {
     }
 }
 
+/// Writes one history line for an event of the engine's own (claim, release, fall-back...):
+/// `field` with its old and new value, at the record's new `version`.
+#[expect(clippy::too_many_arguments, reason = "one history row")]
+pub async fn history_line(
+    tx: &mut Tx,
+    def: &ModuleDef,
+    id: i64,
+    version: i32,
+    actor: &Actor,
+    event: &str,
+    field: &str,
+    old: &Value,
+    new: &Value,
+) -> Result<()> {
+    history(
+        tx,
+        def,
+        id,
+        version,
+        actor,
+        Change::field(event, field, old, new),
+    )
+    .await
+}
+
 async fn history(
     tx: &mut Tx,
     def: &ModuleDef,

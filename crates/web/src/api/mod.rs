@@ -8,9 +8,13 @@ mod auth;
 mod custom_fields;
 mod dictionary;
 mod history;
+pub mod imports;
+pub mod notifications;
 mod openapi_records;
+pub mod pools;
 pub mod records;
 mod regions;
+mod rules;
 
 use axum::Router;
 use axum::extract::rejection::JsonRejection;
@@ -37,10 +41,15 @@ use crate::state::AppState;
         history::search,
         dictionary::list_lists, dictionary::list_items, dictionary::create_item, dictionary::reorder_items, dictionary::update_item, dictionary::delete_item,
         attachments::list, attachments::upload, attachments::download, attachments::delete,
+        imports::list, imports::upload, imports::read, imports::set_mapping, imports::check, imports::start,
+        imports::cancel, imports::revert, imports::errors, imports::fix_row, imports::error_file,
+        imports::template, imports::targets, imports::export_list,
+        rules::list, rules::create, rules::read, rules::update, rules::delete, rules::reorder, rules::fields, rules::explanation, rules::hand_back,
+        notifications::list, notifications::unread_count, notifications::read, notifications::read_all, notifications::stream,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "auth"), (name = "account"), (name = "organisation"), (name = "system"))
+    tags((name = "auth"), (name = "account"), (name = "organisation"), (name = "system"), (name = "notifications"), (name = "rules"))
 )]
 pub struct ApiDoc;
 
@@ -73,6 +82,9 @@ pub fn router() -> Router<AppState> {
         .merge(history::router())
         .merge(records::router())
         .merge(attachments::router())
+        .merge(pools::router())
+        .merge(rules::router())
+        .merge(notifications::router())
         .merge(docs)
 }
 

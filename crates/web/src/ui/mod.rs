@@ -5,12 +5,16 @@
 mod account;
 mod admin;
 mod form;
+mod imports;
 mod login;
+mod notifications;
 pub mod pages;
+pub mod pools;
 mod records;
 pub mod regions_picker;
 mod search;
 mod shell;
+mod tasks;
 
 use axum::Router;
 use axum::routing::get;
@@ -27,7 +31,11 @@ pub fn router() -> Router<AppState> {
         .merge(account::router())
         .merge(admin::router())
         .merge(search::router())
+        .merge(imports::router())
         .merge(records::router())
+        .merge(notifications::router())
+        .merge(pools::router())
+        .merge(tasks::router())
 }
 
 /// Percent-encodes a query value.

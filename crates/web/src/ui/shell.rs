@@ -73,6 +73,8 @@ pub struct Shell {
     pub title: String,
     pub crumbs: Vec<(String, String)>,
     pub flash: Option<String>,
+    /// Unread notifications, for the bell (kept live by `app.js`).
+    pub unread: i64,
 }
 
 /// (group label key, [(href, label key, icon, required module)]); `None` = every signed-in user.
@@ -82,7 +84,13 @@ type Tree = [(
 )];
 
 const TREE: &Tree = &[
-    ("menu-office", &[("/", "menu-home", "home", None)]),
+    (
+        "menu-office",
+        &[
+            ("/", "menu-home", "home", None),
+            ("/tasks", "tasks-title", "clock", Some(Module::FollowUps)),
+        ],
+    ),
     (
         "menu-customers",
         &[
@@ -103,6 +111,19 @@ const TREE: &Tree = &[
                 "module-organisations",
                 "briefcase",
                 Some(Module::Organisations),
+            ),
+            (
+                "/follow_ups",
+                "module-follow_ups",
+                "clock",
+                Some(Module::FollowUps),
+            ),
+            ("/pools", "module-pools", "users", Some(Module::Pools)),
+            (
+                "/incoming",
+                "incoming-title",
+                "bell",
+                Some(Module::Customers),
             ),
         ],
     ),
@@ -158,9 +179,32 @@ const TREE: &Tree = &[
                 "list",
                 Some(Module::Settings),
             ),
+            (
+                "/admin/rules",
+                "rules-title",
+                "list",
+                Some(Module::Settings),
+            ),
+            ("/admin/jobs", "jobs-title", "clock", Some(Module::Settings)),
+            (
+                "/admin/pools",
+                "pools-admin-title",
+                "gear",
+                Some(Module::Pools),
+            ),
         ],
     ),
 ];
+
+/// What an entry needs of its module: pool settings are for those who manage pools, the rest
+/// of the tree opens to viewers.
+fn needed(href: &str) -> Action {
+    if href == "/admin/pools" {
+        Action::Manage
+    } else {
+        Action::View
+    }
+}
 
 /// The menu for a principal: groups with no allowed item disappear.
 pub fn menu(p: &Principal, tr: Tr, active: &str) -> Vec<MenuGroup> {
@@ -169,7 +213,7 @@ pub fn menu(p: &Principal, tr: Tr, active: &str) -> Vec<MenuGroup> {
             label: tr.t(label),
             items: items
                 .iter()
-                .filter(|(_, _, _, m)| m.is_none_or(|m| p.can(m, Action::View)))
+                .filter(|(href, _, _, m)| m.is_none_or(|m| p.can(m, needed(href))))
                 .map(|(href, key, icon, _)| MenuItem {
                     href,
                     label: tr.t(key),
@@ -190,6 +234,9 @@ impl Shell {
             .map(|s| s.company_name)
             .unwrap_or_else(|_| tr.t("app-name"));
         let p = &auth.principal;
+        let unread = guanxi_store::notifications::unread_count(&state.db, p.user_id)
+            .await
+            .unwrap_or(0);
         Shell {
             tr,
             company,
@@ -205,6 +252,7 @@ impl Shell {
             title: tr.t(title_key),
             crumbs: vec![],
             flash: None,
+            unread,
         }
     }
 
@@ -219,9 +267,30 @@ impl Shell {
         self
     }
 
+    /// The bell's badge: the unread count, "99+" above that.
+    pub fn unread_badge(&self) -> String {
+        unread_badge(self.unread)
+    }
+
+    /// The bell's accessible name, with the unread count when there are any.
+    pub fn bell_label(&self) -> String {
+        match self.unread {
+            0 => self.tr.t("notifications"),
+            n => self.tr.t1("bell-unread", "n", &n.to_string()),
+        }
+    }
+
     pub fn title(mut self, title: String) -> Shell {
         self.title = title;
         self
+    }
+}
+
+pub fn unread_badge(n: i64) -> String {
+    if n > 99 {
+        "99+".to_owned()
+    } else {
+        n.to_string()
     }
 }
 
@@ -247,6 +316,7 @@ pub fn icon_path(name: &str) -> &'static str {
         "search" => "M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14zM21 21l-4.3-4.3",
         "bell" => "M18 8a6 6 0 1 0-12 0c0 7-3 9-3 9h18s-3-2-3-9M13.7 21a2 2 0 0 1-3.4 0",
         "plus" => "M12 5v14M5 12h14",
+        "clock" => "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM12 7v5l3 2",
         _ => "",
     }
 }

@@ -26,7 +26,10 @@ pub struct TestApp {
     pub backend: Backend,
     pg_name: Option<String>,
     _dir: Option<tempfile::TempDir>,
+    /// The data directory (import uploads).
+    _files: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
+    jobs: tokio::task::JoinHandle<()>,
 }
 
 fn random_suffix() -> String {
@@ -50,7 +53,9 @@ impl TestApp {
         Self::spawn_with(backend, WebConfig::default()).await
     }
 
-    pub async fn spawn_with(backend: Backend, config: WebConfig) -> TestApp {
+    pub async fn spawn_with(backend: Backend, mut config: WebConfig) -> TestApp {
+        let files = tempfile::tempdir().unwrap();
+        config.data_dir = files.path().to_owned();
         let (db, pg_name, dir) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
@@ -90,7 +95,9 @@ impl TestApp {
             .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = guanxi_web::router(AppState::new(db.clone(), config));
+        let state = AppState::new(db.clone(), config);
+        let jobs = tokio::spawn(guanxi_web::jobs::runner(state.clone()));
+        let app = guanxi_web::router(state);
         let server = tokio::spawn(async move {
             axum::serve(
                 listener,
@@ -105,12 +112,15 @@ impl TestApp {
             backend,
             pg_name,
             _dir: dir,
+            _files: files,
             server,
+            jobs,
         }
     }
 
     pub async fn finish(self) {
         self.server.abort();
+        self.jobs.abort();
         self.db.close().await;
         if let Some(name) = self.pg_name {
             let admin = Db::connect(&std::env::var("GUANXI_TEST_DATABASE_URL").unwrap())

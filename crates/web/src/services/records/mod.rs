@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::auth::Auth;
 use crate::error::{AppError, AppResult};
+use crate::services::hooks::{self, Change};
 use crate::state::AppState;
 
 mod check;
@@ -95,6 +96,9 @@ pub async fn create_confirmed(
     let input = &take_organisation_name(state, auth, def, input).await?;
     let mut values = check(state, auth, &fs, input, true).await?;
     derive(def, &mut values);
+    if def.module == Module::FollowUps && values.get("at").is_none_or(Value::is_null) {
+        values.insert("at".into(), json!(guanxi_store::now().to_rfc3339()));
+    }
     check_duplicates(state, auth, &fs, &values, None, confirmed).await?;
     let owner = match owner_id {
         Some(o) if o != auth.principal.user_id => {
@@ -112,6 +116,7 @@ pub async fn create_confirmed(
             }
             other => other.into(),
         })?;
+    hooks::after_write(state, auth, &mut tx, def, &rec, Change::Created).await?;
     audit::record(
         &mut tx,
         &auth.actor,
@@ -230,7 +235,7 @@ async fn take_organisation_name(
 }
 
 /// Values the system keeps in step with others (the pinyin of a customer's name).
-fn derive(def: &'static ModuleDef, values: &mut Values) {
+pub(crate) fn derive(def: &'static ModuleDef, values: &mut Values) {
     if def.module == Module::Customers
         && let Some(Value::String(name)) = values.get("name")
     {
@@ -278,6 +283,15 @@ pub async fn update_confirmed(
     let (rec, changed) =
         records::update(&mut tx, &fs, &g, id, version, &values, &auth.actor).await?;
     if !changed.is_empty() {
+        hooks::after_write(
+            state,
+            auth,
+            &mut tx,
+            def,
+            &rec,
+            Change::Updated { before: &current },
+        )
+        .await?;
         audit::record(
             &mut tx,
             &auth.actor,
@@ -309,6 +323,7 @@ pub async fn delete(
     let fs = fields(state, def).await?;
     let mut tx = state.db.begin().await?;
     let rec = records::delete(&mut tx, &fs, &g, id, &auth.actor).await?;
+    hooks::after_write(state, auth, &mut tx, def, &rec, Change::Deleted).await?;
     audit::record(
         &mut tx,
         &auth.actor,
@@ -334,6 +349,7 @@ pub async fn restore(
     let fs = fields(state, def).await?;
     let mut tx = state.db.begin().await?;
     let rec = records::restore(&mut tx, &fs, &g, id, &auth.actor).await?;
+    hooks::after_write(state, auth, &mut tx, def, &rec, Change::Restored).await?;
     audit::record(
         &mut tx,
         &auth.actor,
@@ -364,6 +380,7 @@ pub async fn set_locked(
     let fs = fields(state, def).await?;
     let mut tx = state.db.begin().await?;
     let rec = records::set_locked(&mut tx, &fs, &g, id, locked, &auth.actor).await?;
+    hooks::after_write(state, auth, &mut tx, def, &rec, Change::Locked).await?;
     let (action, verb) = if locked {
         ("record.lock", "locked")
     } else {
@@ -401,7 +418,17 @@ pub async fn transfer(
     }
     let fs = fields(state, def).await?;
     let mut tx = state.db.begin().await?;
+    let from = records::get(&state.db, &fs, &g, id).await?.owner_id;
     let rec = records::transfer(&mut tx, &fs, &g, id, owner_id, &auth.actor).await?;
+    hooks::after_write(
+        state,
+        auth,
+        &mut tx,
+        def,
+        &rec,
+        Change::Transferred { from },
+    )
+    .await?;
     audit::record(
         &mut tx,
         &auth.actor,

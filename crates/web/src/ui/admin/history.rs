@@ -194,7 +194,7 @@ async fn rows(
         })
         .collect();
     let refs: Vec<&Record> = carriers.iter().collect();
-    let look = Lookups::load(state, auth, fs, &refs, false).await;
+    let look = Lookups::load(state, auth, fs, &refs).await;
     let owners: HashMap<i64, String> =
         if items.iter().any(|e| e.field.as_deref() == Some("owner_id")) {
             guanxi_store::users::list_all(&state.db)

@@ -4,8 +4,10 @@ mod departments;
 mod dictionary;
 mod fields;
 mod history;
+mod jobs;
 mod regions;
 mod roles;
+mod rules;
 mod system;
 mod users;
 
@@ -21,8 +23,10 @@ pub fn router() -> Router<AppState> {
         .merge(dictionary::router())
         .merge(users::router())
         .merge(roles::router())
+        .merge(rules::router())
         .merge(system::router())
         .merge(history::router())
+        .merge(jobs::router())
 }
 
 /// The message for one field from a list of (field, message).

@@ -4,12 +4,14 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use guanxi_core::Action;
-use guanxi_core::engine::{self, ModuleDef};
-use guanxi_store::records::{HistoryEntry, ListQuery, Record, cursor_of};
+use std::sync::Arc;
+
+use guanxi_core::engine::{self, FieldDef, Fields, ModuleDef, RelatedList};
+use guanxi_core::{Action, Grant};
+use guanxi_store::records::{self, HistoryEntry, ListQuery, Record, cursor_of};
 use serde::Deserialize;
 
-use super::view::{FieldView, Lookups, module_name};
+use super::view::{FieldView, Lookups, Shown, module_name};
 use crate::api::records::list_query;
 use crate::auth::Auth;
 use crate::error::{AppError, AppResult};
@@ -56,6 +58,8 @@ pub struct DetailPage {
     owner: String,
     created: String,
     updated: String,
+    /// Customers: score, fall-back deadline, ownership timeline and the release form.
+    pool_panel: Option<crate::ui::pools::PoolPanel>,
 }
 
 fn link(def: &ModuleDef, id: i64, list: &str) -> String {
@@ -66,11 +70,14 @@ fn link(def: &ModuleDef, id: i64, list: &str) -> String {
     }
 }
 
-/// Previous and next record within the list the user came from, and a short jump list.
+/// Previous and next record within the list the user came from, and a short jump list (the
+/// list's first records). For a record inside the jump list its neighbours are read from it; only
+/// one further down asks the database again.
 async fn neighbours(
     state: &AppState,
-    auth: &Auth,
     def: &'static ModuleDef,
+    fs: &Fields,
+    grant: &Grant,
     rec: &Record,
     list: &str,
 ) -> AppResult<(Option<String>, Option<String>, Vec<(String, String)>)> {
@@ -78,29 +85,125 @@ async fn neighbours(
         .into_owned()
         .filter(|(k, _)| k != "cursor")
         .collect();
-    let fs = svc::fields(state, def).await?;
-    let base = list_query(&fs, &pairs).unwrap_or_default();
-    let step = |reverse: bool| ListQuery {
-        after: Some(cursor_of(rec, base.sort)),
-        limit: 1,
-        reverse,
+    let base = list_query(fs, &pairs).unwrap_or_default();
+    let jump_q = ListQuery {
+        limit: 20,
         ..base.clone()
     };
-    let next = svc::list(state, auth, def, &step(false))
-        .await?
-        .first()
-        .map(|r| link(def, r.id, list));
-    let prev = svc::list(state, auth, def, &step(true))
-        .await?
-        .first()
-        .map(|r| link(def, r.id, list));
-    let jump_q = ListQuery { limit: 20, ..base };
-    let jump = svc::list(state, auth, def, &jump_q)
-        .await?
+    let top = records::list(&state.db, fs, grant, &jump_q).await?;
+    let step = async |reverse: bool| -> AppResult<Option<String>> {
+        let q = ListQuery {
+            after: Some(cursor_of(rec, base.sort)),
+            limit: 1,
+            reverse,
+            ..base.clone()
+        };
+        let found = records::list(&state.db, fs, grant, &q).await?;
+        Ok(found.first().map(|r| link(def, r.id, list)))
+    };
+    let (prev, next) = match top.iter().position(|r| r.id == rec.id) {
+        Some(i) => {
+            let prev = i.checked_sub(1).map(|j| link(def, top[j].id, list));
+            let next = match top.get(i + 1) {
+                Some(r) => Some(link(def, r.id, list)),
+                // The last of a short list has no next; the last of a full page may.
+                None if (top.len() as i64) < jump_q.limit => None,
+                None => step(false).await?,
+            };
+            (prev, next)
+        }
+        None => (step(true).await?, step(false).await?),
+    };
+    let jump = top
         .iter()
         .map(|r| (link(def, r.id, list), r.title(def)))
         .collect();
     Ok((prev, next, jump))
+}
+
+/// A related module's records on the detail page, before their values are shown.
+struct RelatedItems {
+    list: &'static RelatedList,
+    def: &'static ModuleDef,
+    fields: Arc<Fields>,
+    columns: Vec<&'static FieldDef>,
+    items: Vec<Record>,
+}
+
+/// The related lists the page shows (those not hidden in the settings, of modules the user may
+/// view), with their records.
+async fn related_items(
+    state: &AppState,
+    auth: &Auth,
+    def: &'static ModuleDef,
+    id: i64,
+) -> AppResult<Vec<RelatedItems>> {
+    let hidden = guanxi_store::settings::load(&state.db)
+        .await?
+        .hidden_related
+        .remove(def.code)
+        .unwrap_or_default();
+    let mut out = vec![];
+    for r in def
+        .related
+        .iter()
+        .filter(|r| !hidden.iter().any(|h| h == r.module.code()))
+    {
+        let (Some(odef), Ok(grant)) = (
+            engine::def_of(r.module),
+            auth.principal.authorize(r.module, Action::View),
+        ) else {
+            continue;
+        };
+        let q = ListQuery {
+            related: Some((r.via, id)),
+            limit: 50,
+            ..ListQuery::default()
+        };
+        let ofs = svc::fields(state, odef).await?;
+        let items = records::list(&state.db, &ofs, &grant, &q).await?;
+        let columns = ofs
+            .iter()
+            .filter(|f| f.list && f.code != odef.title && f.code != r.via)
+            .collect();
+        out.push(RelatedItems {
+            list: r,
+            def: odef,
+            fields: ofs,
+            columns,
+            items,
+        });
+    }
+    Ok(out)
+}
+
+impl RelatedItems {
+    fn view(&self, auth: &Auth, look: &Lookups) -> RelatedView {
+        let (odef, tr, tz) = (self.def, Tr(auth.locale), &auth.principal.time_zone);
+        let m = self.list.module;
+        RelatedView {
+            module: odef.code,
+            name: module_name(odef, auth.locale),
+            via: self.list.via,
+            columns: std::iter::once(odef.title)
+                .chain(self.columns.iter().map(|f| f.code))
+                .filter_map(|c| self.fields.field(c))
+                .map(|f| f.label_in(odef, tr.0))
+                .collect(),
+            rows: self
+                .items
+                .iter()
+                .map(|x| {
+                    let cells = self.columns.iter();
+                    let cells = cells.map(|f| look.display(f, x.values.get(f.code), tr, tz));
+                    (x.id, x.title(odef), cells.collect())
+                })
+                .collect(),
+            can_create: auth.principal.can(m, Action::Create),
+            can_edit: auth.principal.can(m, Action::Edit),
+            can_delete: auth.principal.can(m, Action::Delete),
+        }
+    }
 }
 
 pub async fn page(
@@ -111,74 +214,37 @@ pub async fn page(
 ) -> AppResult<DetailPage> {
     let def = module(&m)?;
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
-    let rec = svc::get(&state, &auth, def, id).await?;
+    let grant = auth.principal.authorize(def.module, Action::View)?;
+    let fs = svc::fields(&state, def).await?;
+    let rec = records::get(&state.db, &fs, &grant, id).await?;
     let tr = Tr(auth.locale);
     let tz = auth.principal.time_zone.clone();
-    let fs = svc::fields(&state, def).await?;
-    let look = Lookups::load(&state, &auth, &fs, &[&rec], true).await;
-    let fields = fs
+    let related = related_items(&state, &auth, def, id).await?;
+    // One set of lookups for the record and all its related lists.
+    let shown: Vec<&'static FieldDef> = fs.iter().filter(|f| !f.hidden).collect();
+    let refs: Vec<Vec<&Record>> = related.iter().map(|r| r.items.iter().collect()).collect();
+    let main = [&rec];
+    let mut sets: Vec<Shown> = vec![(&shown, &main)];
+    sets.extend(
+        related
+            .iter()
+            .zip(&refs)
+            .map(|(r, x)| (&r.columns[..], &x[..])),
+    );
+    let look = Lookups::load_for(&state, &auth, &sets).await;
+    let fields = shown
         .iter()
-        .filter(|f| !f.hidden)
         .map(|f| look.field_view(def, f, rec.values.get(f.code), tr, &tz))
         .collect();
-    let fields = super::view::with_pickers(&state, fields).await;
-    let hidden = guanxi_store::settings::load(&state.db)
-        .await?
-        .hidden_related
-        .remove(def.code)
-        .unwrap_or_default();
-    let mut related = vec![];
-    for r in def
-        .related
-        .iter()
-        .filter(|r| !hidden.iter().any(|h| h == r.module.code()))
-    {
-        let Some(odef) = engine::def_of(r.module) else {
-            continue;
-        };
-        if !auth.principal.can(r.module, Action::View) {
-            continue;
-        }
-        let q = ListQuery {
-            related: Some((r.via, id)),
-            limit: 50,
-            ..ListQuery::default()
-        };
-        let items = svc::list(&state, &auth, odef, &q).await?;
-        let refs: Vec<&Record> = items.iter().collect();
-        let ofs = svc::fields(&state, odef).await?;
-        let olook = Lookups::load(&state, &auth, &ofs, &refs, false).await;
-        let cols: Vec<_> = ofs
-            .iter()
-            .filter(|f| f.list && f.code != odef.title && f.code != r.via)
-            .collect();
-        related.push(RelatedView {
-            module: odef.code,
-            name: module_name(odef, auth.locale),
-            via: r.via,
-            columns: std::iter::once(odef.title)
-                .chain(cols.iter().map(|f| f.code))
-                .filter_map(|c| ofs.field(c))
-                .map(|f| f.label_in(odef, tr.0))
-                .collect(),
-            rows: items
-                .iter()
-                .map(|x| {
-                    (
-                        x.id,
-                        x.title(odef),
-                        cols.iter()
-                            .map(|f| olook.display(f, x.values.get(f.code), tr, &tz))
-                            .collect(),
-                    )
-                })
-                .collect(),
-            can_create: auth.principal.can(r.module, Action::Create),
-            can_edit: auth.principal.can(r.module, Action::Edit),
-            can_delete: auth.principal.can(r.module, Action::Delete),
-        });
-    }
-    let (prev, next, jump) = neighbours(&state, &auth, def, &rec, &dq.list).await?;
+    let can_edit = auth.principal.can(def.module, Action::Edit);
+    // Region pickers only serve the in-place editors, which a reader or a locked record lacks.
+    let fields = if can_edit && !rec.locked {
+        super::view::with_pickers(&state, fields).await
+    } else {
+        fields
+    };
+    let related = related.iter().map(|r| r.view(&auth, &look)).collect();
+    let (prev, next, jump) = neighbours(&state, def, &fs, &grant, &rec, &dq.list).await?;
     let can_assign = auth.principal.can(def.module, Action::Assign);
     let users = if can_assign {
         guanxi_store::users::list_all(&state.db)
@@ -196,7 +262,13 @@ pub async fn page(
         .crumb(&format!("/{}", def.code), &format!("module-{}", def.code))
         .title(title.clone())
         .flash(dq.ok.as_deref());
+    let pool_panel = if def.module == guanxi_core::Module::Customers {
+        crate::ui::pools::panel(&state, &auth, rec.id, auth.locale).await
+    } else {
+        None
+    };
     Ok(DetailPage {
+        pool_panel,
         shell,
         module: def.code,
         owner: rec.owner_name.clone().unwrap_or_default(),
@@ -209,7 +281,7 @@ pub async fn page(
         prev,
         next,
         jump,
-        can_edit: auth.principal.can(def.module, Action::Edit),
+        can_edit,
         can_delete: auth.principal.can(def.module, Action::Delete),
         can_assign,
         users,
@@ -318,7 +390,7 @@ pub async fn history(
     let tr = Tr(auth.locale);
     let tz = auth.principal.time_zone.clone();
     let fs = svc::fields(&state, def).await?;
-    let look = Lookups::load(&state, &auth, &fs, &[&rec], false).await;
+    let look = Lookups::load(&state, &auth, &fs, &[&rec]).await;
     let show = |f: Option<&'static guanxi_core::engine::FieldDef>, v: &Option<String>| -> String {
         let val: Option<serde_json::Value> =
             v.as_deref().and_then(|s| serde_json::from_str(s).ok());

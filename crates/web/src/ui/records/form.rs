@@ -92,7 +92,7 @@ async fn render(
     let fs = svc::fields(state, def)
         .await
         .unwrap_or_else(|_| std::sync::Arc::new(Fields::builtin(def)));
-    let look = Lookups::load(state, auth, &fs, &[&rec], true).await;
+    let look = Lookups::load(state, auth, &fs, &[&rec]).await;
     let fields = fs
         .editable()
         .map(|f| {
@@ -300,7 +300,7 @@ async fn save(
                 render(state, auth, def, Some(id), current_version, &shown, vec![]).await;
             let rec = svc::get(state, auth, def, id).await?;
             let fs = svc::fields(state, def).await?;
-            let look = Lookups::load(state, auth, &fs, &[&rec], false).await;
+            let look = Lookups::load(state, auth, &fs, &[&rec]).await;
             let diffs = fs
                 .editable()
                 .filter(|f| {

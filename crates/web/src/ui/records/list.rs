@@ -56,6 +56,9 @@ pub struct ListPage {
     can_assign: bool,
     can_delete: bool,
     can_share: bool,
+    can_import: bool,
+    /// The export link's query: the list's filter and sort, and its columns as `columns`.
+    export: Option<String>,
     bin: bool,
     users: Vec<(i64, String)>,
     chips: Vec<Chip>,
@@ -95,7 +98,7 @@ const OPS: [&str; 10] = [
     "not_empty",
 ];
 
-fn query_string(pairs: &[(String, String)], skip: &[&str]) -> String {
+pub(super) fn query_string(pairs: &[(String, String)], skip: &[&str]) -> String {
     let mut s = form_urlencoded::Serializer::new(String::new());
     for (k, v) in pairs.iter().filter(|(k, _)| !skip.contains(&k.as_str())) {
         s.append_pair(k, v);
@@ -103,10 +106,35 @@ fn query_string(pairs: &[(String, String)], skip: &[&str]) -> String {
     s.finish()
 }
 
+/// The chosen columns after a column chooser's "move up / down" button (`move=<code>.up`), which
+/// is how the chooser reorders columns without the script.
+fn moved(mut cols: Vec<String>, how: Option<&str>) -> Vec<String> {
+    let Some((code, dir)) = how.and_then(|m| m.rsplit_once('.')) else {
+        return cols;
+    };
+    if let Some(i) = cols.iter().position(|c| c == code) {
+        let j = if dir == "up" {
+            i.checked_sub(1)
+        } else {
+            Some(i + 1)
+        };
+        if let Some(j) = j.filter(|j| *j < cols.len()) {
+            cols.swap(i, j);
+        }
+    }
+    cols
+}
+
 /// One canonical form of the list state: filter rows become `f.<field>.<op>`, chosen columns
-/// `cols`, empty values dropped, and a saved view's query applied underneath explicit values.
-fn canonical(pairs: &[(String, String)], view: Option<&SavedView>) -> Vec<(String, String)> {
+/// `cols` (in the order the chooser sent them), empty values dropped, and a saved view's query
+/// applied underneath explicit values.
+pub(super) fn canonical(
+    pairs: &[(String, String)],
+    view: Option<&SavedView>,
+) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = vec![];
+    // The chooser's check boxes (`col`, in order) replace the `cols` the list had.
+    let chooser = pairs.iter().any(|(k, _)| k == "col");
     if let Some(v) = view {
         let explicit: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
         for (k, val) in form_urlencoded::parse(v.query.as_bytes()).into_owned() {
@@ -114,7 +142,7 @@ fn canonical(pairs: &[(String, String)], view: Option<&SavedView>) -> Vec<(Strin
                 out.push((k, val));
             }
         }
-        if !explicit.contains(&"cols") && !v.columns.is_empty() {
+        if !explicit.contains(&"cols") && !chooser && !v.columns.is_empty() {
             out.push(("cols".into(), v.columns.clone()));
         }
     }
@@ -137,7 +165,17 @@ fn canonical(pairs: &[(String, String)], view: Option<&SavedView>) -> Vec<(Strin
             out.push((format!("f.{f}.{op}"), val));
         }
     }
-    let cols = get_all("col");
+    let mut cols: Vec<String> = vec![];
+    for c in get_all("col").into_iter().filter(|c| !c.is_empty()) {
+        if !cols.contains(&c) {
+            cols.push(c);
+        }
+    }
+    let how = pairs
+        .iter()
+        .find(|(k, _)| k == "move")
+        .map(|(_, v)| v.as_str());
+    let cols = moved(cols, how);
     if !cols.is_empty() {
         out.push(("cols".into(), cols.join(",")));
     }
@@ -145,6 +183,8 @@ fn canonical(pairs: &[(String, String)], view: Option<&SavedView>) -> Vec<(Strin
         let skip = k.starts_with("cond_")
             || k == "col"
             || k == "ok"
+            || k == "move"
+            || (k == "cols" && chooser)
             || (v.is_empty() && !k.starts_with("f."));
         if !skip {
             out.push((k.clone(), v.clone()));
@@ -153,7 +193,7 @@ fn canonical(pairs: &[(String, String)], view: Option<&SavedView>) -> Vec<(Strin
     out
 }
 
-fn rows(
+pub(super) fn rows(
     fs: &Fields,
     shown: &[&'static FieldDef],
     items: &[Record],
@@ -175,6 +215,41 @@ fn rows(
             locked: r.locked,
         })
         .collect()
+}
+
+/// What an export of the list asks for: its filter, search and sort, and the columns shown
+/// (the title first), in the export API's terms.
+pub(super) fn export_query(pairs: &[(String, String)], title: &str, shown: &[&str]) -> String {
+    let mut keep: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(k, _)| {
+            k.starts_with("f.") || ["q", "sort", "order", "match"].contains(&k.as_str())
+        })
+        .cloned()
+        .collect();
+    let columns: Vec<&str> = std::iter::once(title)
+        .chain(shown.iter().copied())
+        .collect();
+    keep.push(("columns".into(), columns.join(",")));
+    query_string(&keep, &[])
+}
+
+/// The columns after the title: the chosen ones (`cols`) in their order, else the fields marked
+/// for lists.
+pub(super) fn shown_fields(fs: &Fields, pairs: &[(String, String)]) -> Vec<&'static FieldDef> {
+    let Some((_, cols)) = pairs.iter().find(|(k, _)| k == "cols") else {
+        return fs
+            .iter()
+            .filter(|f| f.list && f.code != fs.def.title)
+            .collect();
+    };
+    let mut shown: Vec<&'static FieldDef> = vec![];
+    for f in cols.split(',').filter_map(|code| fs.field(code)) {
+        if f.code != fs.def.title && !f.hidden && !shown.iter().any(|s| s.code == f.code) {
+            shown.push(f);
+        }
+    }
+    shown
 }
 
 fn filterable(f: &FieldDef) -> bool {
@@ -202,27 +277,13 @@ async fn render(
     let tr = Tr(auth.locale);
     let tz = auth.principal.time_zone.clone();
     let refs: Vec<&Record> = items.iter().collect();
-    let look = Lookups::load(state, auth, &fs, &refs, false).await;
+    let shown = shown_fields(&fs, &pairs);
+    // Lookups for the shown columns only (filter chips need no more than the dictionary).
+    let look = Lookups::load_for(state, auth, &[(&shown, &refs)]).await;
     let base = if bin {
         format!("/{}/recycle-bin", def.code)
     } else {
         format!("/{}", def.code)
-    };
-    // Columns: chosen ones (`cols`), else the fields marked for lists; the title always first.
-    let chosen: Option<Vec<String>> = pairs
-        .iter()
-        .find(|(k, _)| k == "cols")
-        .map(|(_, v)| v.split(',').map(str::to_owned).collect());
-    let shown: Vec<&'static FieldDef> = match &chosen {
-        Some(c) => c
-            .iter()
-            .filter_map(|code| fs.field(code))
-            .filter(|f| f.code != def.title && !f.hidden)
-            .collect(),
-        None => fs
-            .iter()
-            .filter(|f| f.list && f.code != def.title)
-            .collect(),
     };
     let current_sort = pairs
         .iter()
@@ -314,6 +375,12 @@ async fn render(
         can_assign,
         can_delete: auth.principal.can(def.module, Action::Delete),
         can_share: can_assign || auth.principal.can(Module::Settings, Action::Manage),
+        can_import: auth.principal.can(def.module, Action::Import)
+            && auth.principal.can(def.module, Action::Create),
+        export: auth
+            .principal
+            .can(def.module, Action::Export)
+            .then(|| export_query(&pairs, def.title, &chosen_codes)),
         bin,
         users,
         chips,
@@ -323,9 +390,15 @@ async fn render(
             .filter(|f| filterable(f))
             .map(|f| (f.code.to_owned(), f.label_in(def, tr.0)))
             .collect(),
-        column_choices: fs
+        // The chosen columns first, in their order (the order the check boxes send them in).
+        column_choices: shown
             .iter()
-            .filter(|f| !f.hidden && f.code != def.title)
+            .copied()
+            .chain(
+                fs.iter().filter(|f| {
+                    !f.hidden && f.code != def.title && !chosen_codes.contains(&f.code)
+                }),
+            )
             .map(|f| {
                 (
                     f.code.to_owned(),
@@ -354,8 +427,17 @@ pub async fn page(
     auth: Auth,
     Path(m): Path<String>,
     Query(pairs): Query<Vec<(String, String)>>,
-) -> AppResult<ListPage> {
-    render(&state, &auth, module(&m)?, pairs, false).await
+) -> AppResult<Response> {
+    let def = module(&m)?;
+    // A column moved without the script: show the list in its new order at its own address,
+    // so a reload does not move it again.
+    if pairs.iter().any(|(k, _)| k == "move") {
+        let to = query_string(&canonical(&pairs, None), &["cursor"]);
+        return Ok(Redirect::to(&format!("/{}?{to}", def.code)).into_response());
+    }
+    Ok(render(&state, &auth, def, pairs, false)
+        .await?
+        .into_response())
 }
 
 pub async fn recycle_bin(

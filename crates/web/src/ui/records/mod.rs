@@ -1,11 +1,12 @@
 //! The engine's HTML pages, the same for every module: list (filters, sort, keyset pages, bulk
 //! actions), detail (the seed's four zones: edit bar, basic information with in-place edits,
-//! actions, related data), the full form, history and the recycle bin.
+//! actions, related data), the full form, history, the recycle bin and the print view.
 
 mod attachments;
 mod detail;
 mod form;
 mod list;
+mod print;
 pub(super) mod view;
 
 use axum::Router;
@@ -21,6 +22,7 @@ pub fn router() -> Router<AppState> {
         .route("/{module}/views", post(list::save_view))
         .route("/{module}/views/{id}/delete", post(list::delete_view))
         .route("/{module}/recycle-bin", get(list::recycle_bin))
+        .route("/{module}/print", get(print::page))
         .route("/{module}/{id}", get(detail::page).post(form::update))
         .route("/{module}/{id}/edit", get(form::edit_form))
         .route("/{module}/{id}/field/{field}", post(form::update_field))

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use guanxi_core::Action;
 use guanxi_core::engine::{self, FieldDef, FieldKind, Fields, ModuleDef};
-use guanxi_store::records::{ListQuery, Record};
+use guanxi_store::records::Record;
 use serde_json::Value;
 
 use crate::auth::Auth;
@@ -16,7 +16,7 @@ pub struct FieldView {
     pub code: &'static str,
     pub label: String,
     /// `text`, `textarea`, `select`, `multiselect`, `checkbox`, `date`, `datetime`, `tel`,
-    /// `email`, `url`, `number`, `decimal`, `region`.
+    /// `email`, `url`, `number`, `decimal`, `region`, `relation`.
     pub input: &'static str,
     pub required: bool,
     pub read_only: bool,
@@ -32,6 +32,9 @@ pub struct FieldView {
     pub error: String,
     /// For relations: the linked record's page.
     pub link: Option<String>,
+    /// For relations: the linked module's code and its title field, which the searching
+    /// picker asks the module's API for.
+    pub relation: Option<(&'static str, &'static str)>,
     /// For regions in forms: the cascading picker (set by [`with_pickers`]).
     pub region_picker: Option<crate::ui::regions_picker::RegionPicker>,
 }
@@ -57,9 +60,8 @@ impl FieldView {
 pub fn input_kind(k: FieldKind) -> &'static str {
     match k {
         FieldKind::LongText => "textarea",
-        FieldKind::Select | FieldKind::Relation(_) | FieldKind::User | FieldKind::Department => {
-            "select"
-        }
+        FieldKind::Select | FieldKind::User | FieldKind::Department => "select",
+        FieldKind::Relation(_) => "relation",
         FieldKind::MultiSelect => "multiselect",
         FieldKind::Checkbox => "checkbox",
         FieldKind::Date => "date",
@@ -89,26 +91,31 @@ pub fn money(cents: i64) -> String {
     format!("{sign}¥{grouped}.{:02}", c % 100)
 }
 
-/// Everything needed to show values of a module: dictionary labels, users, departments and the
-/// titles of related records, loaded once per page (never per row).
+/// What a page shows values of: some fields, on some records.
+pub type Shown<'a> = (&'a [&'static FieldDef], &'a [&'a Record]);
+
+/// Everything needed to show values of a module: dictionary labels, users, departments, the
+/// titles of related records and region labels, loaded once per page with a fixed number of
+/// queries however many rows it shows (never one per row).
 pub struct Lookups {
     dict: HashMap<(String, String), String>,
     options: HashMap<String, Vec<(String, String)>>,
+    /// Titles of related records by (module code, id), only those the user may view.
     titles: HashMap<(&'static str, i64), String>,
-    relation_options: HashMap<&'static str, Vec<(String, String)>>,
     users: Vec<(i64, String, bool)>,
     departments: Vec<(i64, String)>,
     regions: HashMap<String, String>,
 }
 
 impl Lookups {
-    pub async fn load(
-        state: &AppState,
-        auth: &Auth,
-        fs: &Fields,
-        records: &[&Record],
-        with_options: bool,
-    ) -> Lookups {
+    /// For every field of `fs` on `records`.
+    pub async fn load(state: &AppState, auth: &Auth, fs: &Fields, records: &[&Record]) -> Lookups {
+        let all: Vec<&'static FieldDef> = fs.iter().collect();
+        Self::load_for(state, auth, &[(&all, records)]).await
+    }
+
+    /// For several sets of fields and records at once (a detail page and its related lists).
+    pub async fn load_for(state: &AppState, auth: &Auth, sets: &[Shown<'_>]) -> Lookups {
         let locale = auth.locale;
         let mut dict = HashMap::new();
         let mut options: HashMap<String, Vec<(String, String)>> = HashMap::new();
@@ -127,8 +134,16 @@ impl Lookups {
                     .push((i.code.clone(), i.label(locale).to_owned()));
             }
         }
-        let needs = |k: fn(FieldKind) -> bool| fs.iter().any(|f| k(f.kind));
-        let users = if needs(|k| k == FieldKind::User) {
+        // Every (field, value) the page shows.
+        let values = || {
+            sets.iter().flat_map(|(fields, records)| {
+                fields
+                    .iter()
+                    .flat_map(move |f| records.iter().map(move |r| (*f, r.values.get(f.code))))
+            })
+        };
+        let needs = |k: FieldKind| sets.iter().any(|(fs, _)| fs.iter().any(|f| f.kind == k));
+        let users = if needs(FieldKind::User) {
             let all = guanxi_store::users::list_all(&state.db)
                 .await
                 .unwrap_or_default();
@@ -138,7 +153,7 @@ impl Lookups {
         } else {
             vec![]
         };
-        let departments = if needs(|k| k == FieldKind::Department) {
+        let departments = if needs(FieldKind::Department) {
             let all = guanxi_store::departments::list(&state.db)
                 .await
                 .unwrap_or_default();
@@ -148,59 +163,45 @@ impl Lookups {
         } else {
             vec![]
         };
-        let mut regions = HashMap::new();
-        for f in fs.iter().filter(|f| f.kind == FieldKind::Region) {
-            for r in records {
-                if let Some(code) = r.values.get(f.code).and_then(Value::as_str)
-                    && !regions.contains_key(code)
-                    && let Ok(path) = guanxi_store::regions::path(&state.db, code).await
-                {
-                    regions.insert(code.to_owned(), guanxi_store::regions::label(&path));
-                }
+        let codes: Vec<String> = values()
+            .filter(|(f, _)| f.kind == FieldKind::Region)
+            .filter_map(|(_, v)| v.and_then(Value::as_str).map(str::to_owned))
+            .collect();
+        let regions = if codes.is_empty() {
+            HashMap::new()
+        } else {
+            guanxi_store::regions::labels(&state.db, &codes)
+                .await
+                .unwrap_or_default()
+        };
+        let mut wanted: Vec<(&'static ModuleDef, Vec<i64>)> = vec![];
+        for (f, v) in values() {
+            let (FieldKind::Relation(target), Some(id)) = (f.kind, v.and_then(Value::as_i64))
+            else {
+                continue;
+            };
+            let Some(tdef) = engine::def_of(target) else {
+                continue;
+            };
+            match wanted.iter_mut().find(|(d, _)| d.code == tdef.code) {
+                Some((_, ids)) => ids.push(id),
+                None => wanted.push((tdef, vec![id])),
             }
         }
         let mut titles = HashMap::new();
-        let mut relation_options = HashMap::new();
-        for f in fs.iter() {
-            let FieldKind::Relation(target) = f.kind else {
+        for (tdef, ids) in wanted {
+            let Ok(g) = auth.principal.authorize(tdef.module, Action::View) else {
                 continue;
             };
-            let (Some(tdef), Ok(g)) = (
-                engine::def_of(target),
-                auth.principal.authorize(target, Action::View),
-            ) else {
-                continue;
-            };
-            let tfs = Fields::builtin(tdef);
-            for r in records {
-                if let Some(id) = r.values.get(f.code).and_then(Value::as_i64)
-                    && let Ok(t) = guanxi_store::records::get(&state.db, &tfs, &g, id).await
-                {
-                    titles.insert((f.code, id), t.title(tdef));
-                }
-            }
-            if with_options {
-                // The most recent records in scope; a searching picker replaces this later.
-                let q = ListQuery {
-                    limit: 200,
-                    ..ListQuery::default()
-                };
-                let list = guanxi_store::records::list(&state.db, &tfs, &g, &q)
-                    .await
-                    .unwrap_or_default();
-                relation_options.insert(
-                    f.code,
-                    list.iter()
-                        .map(|r| (r.id.to_string(), r.title(tdef)))
-                        .collect(),
-                );
-            }
+            let found = guanxi_store::records::titles_in_scope(&state.db, tdef, &g, &ids)
+                .await
+                .unwrap_or_default();
+            titles.extend(found.into_iter().map(|(id, t)| ((tdef.code, id), t)));
         }
         Lookups {
             dict,
             options,
             titles,
-            relation_options,
             users,
             departments,
             regions,
@@ -244,9 +245,10 @@ impl Lookups {
                     .unwrap_or_else(|| code.to_owned())
             }
             FieldKind::Percent => format!("{}%", v),
-            FieldKind::Relation(_) => v
+            FieldKind::Relation(m) => v
                 .as_i64()
-                .and_then(|id| self.titles.get(&(f.code, id)).cloned())
+                .zip(engine::def_of(m))
+                .and_then(|(id, d)| self.titles.get(&(d.code, id)).cloned())
                 .unwrap_or_else(|| format!("#{v}")),
             FieldKind::User => v
                 .as_i64()
@@ -324,21 +326,11 @@ impl Lookups {
                 .iter()
                 .map(|d| (d.0.to_string(), d.1.clone()))
                 .collect(),
-            FieldKind::Relation(_) => {
-                let mut o = self
-                    .relation_options
-                    .get(f.code)
-                    .cloned()
-                    .unwrap_or_default();
-                // Keep the current value choosable even when it is not among the recent ones.
-                if let Some(id) = v.and_then(Value::as_i64)
-                    && !o.iter().any(|(k, _)| *k == id.to_string())
-                {
-                    o.insert(0, (id.to_string(), self.display(f, v, tr, tz)));
-                }
-                o
-            }
             _ => vec![],
+        };
+        let relation = match f.kind {
+            FieldKind::Relation(m) => engine::def_of(m).map(|d| (d.code, d.title)),
+            _ => None,
         };
         let link = match (f.kind, v.and_then(Value::as_i64)) {
             (FieldKind::Relation(m), Some(id)) => {
@@ -359,6 +351,7 @@ impl Lookups {
             options,
             error: String::new(),
             link,
+            relation,
             region_picker: None,
         }
     }

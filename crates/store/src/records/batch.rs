@@ -1,0 +1,360 @@
+//! Writes of many records at once (imports): ids reserved up front, rows appended many per
+//! statement (COPY on PostgreSQL), their change history and quick-search grams in bulk — all in
+//! the caller's transaction, so a chunk and the import's position commit together.
+
+use std::collections::HashMap;
+
+use guanxi_core::engine::Fields;
+use serde_json::Value;
+
+use super::{Bind, RecordError, Result, Values, to_bind};
+use crate::audit::Actor;
+use crate::bulk::{self, Val};
+use crate::{Tx, now, on_tx};
+
+/// A record to create: its owner and its checked values.
+pub struct NewRecord {
+    pub owner_id: Option<i64>,
+    pub values: Values,
+}
+
+fn val(b: Bind) -> Val {
+    match b {
+        Bind::Text(v) => v.map_or(Val::Null, Val::Text),
+        Bind::Int(v) => v.map_or(Val::Null, Val::Int),
+        Bind::Bool(v) => v.map_or(Val::Null, Val::Bool),
+        Bind::Date(v) => v.map_or(Val::Null, Val::Date),
+        Bind::Time(v) => v.map_or(Val::Null, Val::Time),
+        Bind::Float(v) => v.map_or(Val::Null, Val::Float),
+        Bind::Json(v) => v.map_or(Val::Null, |j| Val::Text(j.to_string())),
+    }
+}
+
+/// Reserves `n` new ids of a table, in order.
+async fn reserve_ids(tx: &mut Tx, table: &str, n: usize) -> Result<Vec<i64>> {
+    Ok(match tx {
+        // One writer: nobody else can take ids while this transaction is open.
+        Tx::Sqlite(c) => {
+            let max: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT COALESCE(MAX(id), 0) FROM {table}"
+            )))
+            .fetch_one(&mut **c)
+            .await?;
+            (1..=n as i64).map(|i| max + i).collect()
+        }
+        Tx::Postgres(c) => sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, $1)"
+        )))
+        .bind(n as i64)
+        .fetch_all(&mut **c)
+        .await?,
+    })
+}
+
+/// The department of each active user (a record's department is its owner's).
+async fn departments(tx: &mut Tx) -> Result<HashMap<i64, Option<i64>>> {
+    let rows: Vec<(i64, Option<i64>)> = on_tx!(tx, |c| sqlx::query_as(
+        "SELECT id, department_id FROM users"
+    )
+    .fetch_all(&mut *c)
+    .await)?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Creates records with a `create` history line each and their search grams; returns the new
+/// ids in the order of `rows`. Values are already checked.
+pub async fn insert_many(
+    tx: &mut Tx,
+    fs: &Fields,
+    rows: &[NewRecord],
+    actor: &Actor,
+) -> Result<Vec<i64>> {
+    if rows.is_empty() {
+        return Ok(vec![]);
+    }
+    let ids = reserve_ids(tx, fs.def.table, rows.len()).await?;
+    let depts = departments(tx).await?;
+    let t = now();
+    // Columns the system fills (a score, a deadline) keep their defaults unless a row has a value.
+    let builtin: Vec<_> = fs
+        .columns()
+        .filter(|f| {
+            !f.read_only
+                || rows
+                    .iter()
+                    .any(|r| r.values.get(f.code).is_some_and(|v| !v.is_null()))
+        })
+        .collect();
+    let mut cols = vec![
+        "id",
+        "owner_id",
+        "department_id",
+        "created_by",
+        "created_at",
+        "updated_by",
+        "updated_at",
+    ];
+    cols.extend(builtin.iter().map(|f| f.code));
+    cols.push("custom");
+    let mut out = Vec::with_capacity(rows.len());
+    let mut grams = vec![];
+    let mut history = Vec::with_capacity(rows.len());
+    for (r, id) in rows.iter().zip(&ids) {
+        let dept = r.owner_id.and_then(|o| depts.get(&o).copied().flatten());
+        let mut row = vec![
+            Val::Int(*id),
+            r.owner_id.map_or(Val::Null, Val::Int),
+            dept.map_or(Val::Null, Val::Int),
+            actor.user_id.map_or(Val::Null, Val::Int),
+            Val::Time(t),
+            actor.user_id.map_or(Val::Null, Val::Int),
+            Val::Time(t),
+        ];
+        for f in &builtin {
+            let v = r.values.get(f.code).unwrap_or(&Value::Null);
+            row.push(val(to_bind(f.kind, v).ok_or(RecordError::NotFound)?));
+        }
+        let custom: Values = fs
+            .custom()
+            .filter_map(|f| Some((f.code.to_owned(), r.values.get(f.code)?.clone())))
+            .filter(|(_, v)| !v.is_null())
+            .collect();
+        row.push(if custom.is_empty() {
+            Val::Null
+        } else {
+            Val::Text(Value::Object(custom).to_string())
+        });
+        out.push(row);
+        let text = crate::search::text_of(fs, &r.values);
+        grams.extend(crate::search::grams(&text).into_iter().map(|g| (g, *id)));
+        history.push(vec![
+            Val::Text(fs.def.code.to_owned()),
+            Val::Int(*id),
+            Val::Int(1),
+            Val::Time(t),
+            actor.user_id.map_or(Val::Null, Val::Int),
+            actor.username.clone().map_or(Val::Null, Val::Text),
+            Val::Text("create".into()),
+        ]);
+    }
+    bulk::insert(tx, fs.def.table, &cols, out).await?;
+    bulk::insert(
+        tx,
+        "record_history",
+        &[
+            "module",
+            "record_id",
+            "version",
+            "at",
+            "user_id",
+            "username",
+            "event",
+        ],
+        history,
+    )
+    .await?;
+    // In gram order: each gram's new entries land together at the end of its range.
+    grams.sort_unstable();
+    bulk::insert_grams(tx, fs.def.code, grams).await?;
+    Ok(ids)
+}
+
+/// Moves live, unlocked records to the recycle bin with a `delete` history line each; returns
+/// the ids it moved (locked and already deleted ones are left as they are).
+pub async fn delete_many(tx: &mut Tx, fs: &Fields, ids: &[i64], actor: &Actor) -> Result<Vec<i64>> {
+    let mut moved = vec![];
+    let t = now();
+    for chunk in ids.chunks(500) {
+        let params: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "UPDATE {} SET deleted_at = $1, version = version + 1, updated_by = $2, updated_at = $1 \
+             WHERE id IN ({}) AND deleted_at IS NULL AND locked = FALSE RETURNING id, version",
+            fs.def.table,
+            params.join(", ")
+        );
+        let rows: Vec<(i64, i32)> = on_tx!(tx, |c| {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(t)
+                .bind(actor.user_id);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.fetch_all(&mut *c).await
+        })?;
+        let history = rows
+            .iter()
+            .map(|(id, version)| {
+                vec![
+                    Val::Text(fs.def.code.to_owned()),
+                    Val::Int(*id),
+                    Val::Int(i64::from(*version)),
+                    Val::Time(t),
+                    actor.user_id.map_or(Val::Null, Val::Int),
+                    actor.username.clone().map_or(Val::Null, Val::Text),
+                    Val::Text("delete".into()),
+                ]
+            })
+            .collect();
+        bulk::insert(
+            tx,
+            "record_history",
+            &[
+                "module",
+                "record_id",
+                "version",
+                "at",
+                "user_id",
+                "username",
+                "event",
+            ],
+            history,
+        )
+        .await?;
+        moved.extend(rows.into_iter().map(|(id, _)| id));
+    }
+    Ok(moved)
+}
+
+/// A live record found by the value of one of its fields (duplicate checks of an import).
+#[derive(Clone, Debug)]
+pub struct Match {
+    pub id: i64,
+    pub title: String,
+    pub owner_id: Option<i64>,
+    pub department_id: Option<i64>,
+    pub owner_name: Option<String>,
+    pub locked: bool,
+}
+
+/// Live records (any owner) whose `field` is one of `values`, by the value's text: one query
+/// per few hundred values instead of one per row. The first record per value wins.
+pub async fn find_many(
+    db: &crate::Db,
+    fs: &Fields,
+    field: &guanxi_core::engine::FieldDef,
+    values: &[Value],
+) -> Result<HashMap<String, Match>> {
+    let mut out = HashMap::new();
+    let col = crate::custom_fields::expr(db.backend(), field);
+    let binds: Vec<Bind> = values
+        .iter()
+        .filter_map(|v| to_bind(field.kind, v))
+        .filter(|b| {
+            !matches!(
+                b,
+                Bind::Text(None) | Bind::Int(None) | Bind::Float(None) | Bind::Json(None)
+            )
+        })
+        .collect();
+    for chunk in binds.chunks(500) {
+        let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT t.id, t.{title}, t.owner_id, t.department_id, u.display_name, t.locked, \
+             CAST({col} AS TEXT) FROM {table} t LEFT JOIN users u ON u.id = t.owner_id \
+             WHERE {col} IN ({}) AND t.deleted_at IS NULL ORDER BY t.id",
+            params.join(", "),
+            title = fs.def.title,
+            table = fs.def.table,
+        );
+        type R = (
+            i64,
+            String,
+            Option<i64>,
+            Option<i64>,
+            Option<String>,
+            bool,
+            Option<String>,
+        );
+        let rows: Vec<R> = crate::on_db!(db, read, |p| {
+            bind_all!(
+                sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(sql.as_str())),
+                chunk
+            )
+            .fetch_all(p)
+            .await
+        })?;
+        for (id, title, owner_id, department_id, owner_name, locked, key) in rows {
+            out.entry(key.unwrap_or_default()).or_insert(Match {
+                id,
+                title,
+                owner_id,
+                department_id,
+                owner_name,
+                locked,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The text under which [`find_many`] reports a value.
+pub fn match_key(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The titles of records by id (any state): one query per few hundred ids. The caller decides
+/// whether showing them is allowed (exports show the names of linked records, as pages do).
+pub async fn titles(
+    db: &crate::Db,
+    def: &guanxi_core::engine::ModuleDef,
+    ids: &[i64],
+) -> Result<Vec<(i64, String)>> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out = vec![];
+    for chunk in ids.chunks(500) {
+        let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT id, {} FROM {} WHERE id IN ({})",
+            def.title,
+            def.table,
+            params.join(", ")
+        );
+        let rows: Vec<(i64, String)> = crate::on_db!(db, read, |p| {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.fetch_all(p).await
+        })?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// The titles of live records by id that `grant` lets its holder view (pages show the names of
+/// linked records only to those who may open them): one query per few hundred ids.
+pub async fn titles_in_scope(
+    db: &crate::Db,
+    def: &guanxi_core::engine::ModuleDef,
+    grant: &guanxi_core::Grant,
+    ids: &[i64],
+) -> Result<Vec<(i64, String)>> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let scope = super::scope(def, grant);
+    let mut out = vec![];
+    for chunk in ids.chunks(500) {
+        let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT t.id, t.{} FROM {} t WHERE t.id IN ({}) AND t.deleted_at IS NULL AND {scope}",
+            def.title,
+            def.table,
+            params.join(", ")
+        );
+        let rows: Vec<(i64, Option<String>)> = crate::on_db!(db, read, |p| {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.fetch_all(p).await
+        })?;
+        out.extend(rows.into_iter().map(|(id, t)| (id, t.unwrap_or_default())));
+    }
+    Ok(out)
+}

@@ -1,0 +1,239 @@
+//! One chunk of rows through the checks: conversion, names of related records, duplicates in
+//! the file and against existing records. The dry run and the write share this path, so a row
+//! the dry run passes is a row the write takes.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher, Hash, Hasher};
+
+use guanxi_core::engine::{self, FieldKind};
+use guanxi_core::validate::FieldError;
+use guanxi_core::{Action, Module};
+use guanxi_store::records::{self, Match};
+use serde_json::json;
+
+use super::plan::{OnDuplicate, Plan, Prepared, Resolved, apply_names};
+use crate::auth::Auth;
+use crate::error::AppResult;
+use crate::state::AppState;
+
+/// What becomes of a row.
+pub enum Outcome {
+    Error(Prepared),
+    Create(Prepared),
+    Update(Prepared, Match),
+    /// A duplicate left as it is.
+    Skip,
+}
+
+/// Duplicate keys already seen in the file: hash of (key, value) → line. Hashes, not the values,
+/// keep a million rows' keys in a few tens of megabytes.
+#[derive(Default)]
+pub struct Seen {
+    lines: HashMap<u64, i64>,
+    hasher: std::hash::RandomState,
+}
+
+impl Seen {
+    fn key(&self, set: usize, text: &str) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        set.hash(&mut h);
+        text.hash(&mut h);
+        h.finish()
+    }
+}
+
+/// Resolves the names in relation columns (and contacts' organisations) to ids of records the
+/// user may see; organisation names that do not exist yet are returned to be created.
+async fn resolve(
+    state: &AppState,
+    auth: &Auth,
+    rows: &[Prepared],
+) -> AppResult<(Resolved, HashSet<String>)> {
+    let mut wanted: HashMap<&'static str, (Module, HashSet<String>)> = HashMap::new();
+    for p in rows {
+        for (f, name) in &p.names {
+            if let FieldKind::Relation(m) = f.kind {
+                wanted
+                    .entry(f.code)
+                    .or_insert((m, HashSet::new()))
+                    .1
+                    .insert(name.clone());
+            }
+        }
+        if let Some(o) = &p.organisation {
+            wanted
+                .entry("organisation_id")
+                .or_insert((Module::Organisations, HashSet::new()))
+                .1
+                .insert(o.clone());
+        }
+    }
+    let mut out = Resolved::new();
+    let mut new_orgs = HashSet::new();
+    for (code, (module, names)) in wanted {
+        let Some(def) = engine::def_of(module) else {
+            continue;
+        };
+        let fs = crate::services::records::fields(state, def).await?;
+        let Some(title) = fs.field(def.title) else {
+            continue;
+        };
+        let grant = auth.principal.authorize(module, Action::View).ok();
+        let values: Vec<_> = names.iter().map(|n| json!(n)).collect();
+        let found = records::find_many(&state.db, &fs, title, &values).await?;
+        let mut map = HashMap::new();
+        for (name, m) in found {
+            if grant
+                .as_ref()
+                .is_some_and(|g| g.covers(m.owner_id, m.department_id))
+            {
+                map.insert(name.to_lowercase(), m.id);
+            }
+        }
+        if code == "organisation_id" {
+            new_orgs.extend(
+                names
+                    .into_iter()
+                    .filter(|n| !map.contains_key(&n.to_lowercase())),
+            );
+        }
+        out.insert(code, map);
+    }
+    Ok((out, new_orgs))
+}
+
+/// Checks a chunk. `new_orgs` collects organisation names to create (contacts).
+pub async fn check(
+    state: &AppState,
+    auth: &Auth,
+    plan: &Plan,
+    mut rows: Vec<Prepared>,
+    seen: &mut Seen,
+    new_orgs: &mut HashSet<String>,
+    allow_create_duplicates: bool,
+) -> AppResult<Vec<Outcome>> {
+    let (resolved, orgs) = resolve(state, auth, &rows).await?;
+    let may_create_orgs = auth
+        .principal
+        .authorize(Module::Organisations, Action::Create)
+        .is_ok();
+    for p in &mut rows {
+        apply_names(p, &resolved);
+        if let Some(o) = &p.organisation {
+            match resolved
+                .get("organisation_id")
+                .and_then(|m| m.get(&o.to_lowercase()))
+            {
+                Some(id) => {
+                    p.values.insert("organisation_id".into(), json!(id));
+                }
+                None if may_create_orgs && orgs.contains(o) => {
+                    new_orgs.insert(o.clone());
+                }
+                None => p.errors.push(FieldError::new(
+                    super::plan::ORGANISATION_NAME,
+                    "error-organisation-create",
+                )),
+            }
+        }
+    }
+    // Existing records with the same keys, one query per key field for the whole chunk.
+    let mut existing: HashMap<&'static str, HashMap<String, Match>> = HashMap::new();
+    for set in plan.fs.def.duplicate_keys {
+        for code in *set {
+            let Some(f) = plan.fs.field(code) else {
+                continue;
+            };
+            let values: Vec<_> = rows
+                .iter()
+                .filter(|p| p.errors.is_empty())
+                .filter_map(|p| p.values.get(*code).filter(|v| !v.is_null()).cloned())
+                .collect();
+            if values.is_empty() {
+                continue;
+            }
+            let found = records::find_many(&state.db, &plan.fs, f, &values).await?;
+            existing.insert(
+                f.code,
+                found
+                    .into_iter()
+                    .map(|(k, m)| (k.to_lowercase(), m))
+                    .collect(),
+            );
+        }
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for mut p in rows {
+        if !p.errors.is_empty() {
+            out.push(Outcome::Error(p));
+            continue;
+        }
+        let keys = plan.keys(&p);
+        let mut in_file = None;
+        let mut matched = None;
+        for (set, f, text) in &keys {
+            if let Some(line) = seen.lines.get(&seen.key(*set, text)) {
+                in_file = Some((f.code, *line));
+                break;
+            }
+            if matched.is_none() {
+                matched = existing.get(f.code).and_then(|m| m.get(text)).cloned();
+            }
+        }
+        if let Some((field, line)) = in_file {
+            p.errors.push(
+                FieldError::new(field, "import-error-duplicate-in-file").with_arg("line", line),
+            );
+            out.push(Outcome::Error(p));
+            continue;
+        }
+        for (set, _, text) in &keys {
+            let k = seen.key(*set, text);
+            seen.lines.insert(k, p.line);
+        }
+        let outcome = match (matched, plan.on_duplicate) {
+            (None, _) => Outcome::Create(p),
+            (Some(_), OnDuplicate::Skip) => Outcome::Skip,
+            (Some(m), OnDuplicate::Update) => Outcome::Update(p, m),
+            (Some(_), OnDuplicate::Create) if allow_create_duplicates => Outcome::Create(p),
+            (Some(m), OnDuplicate::Create) => {
+                p.errors.push(
+                    FieldError::new(plan.fs.def.title, "import-error-duplicate-existing")
+                        .with_arg("name", &m.title)
+                        .with_arg("owner", m.owner_name.as_deref().unwrap_or("—")),
+                );
+                Outcome::Error(p)
+            }
+        };
+        out.push(match outcome {
+            Outcome::Create(mut p) => {
+                plan.missing_required(&mut p);
+                if p.errors.is_empty() {
+                    Outcome::Create(p)
+                } else {
+                    Outcome::Error(p)
+                }
+            }
+            Outcome::Update(mut p, m) => {
+                let grant = auth.principal.authorize(plan.fs.def.module, Action::Edit);
+                if !grant.is_ok_and(|g| g.covers(m.owner_id, m.department_id)) {
+                    // 防撞单: someone else's customer is not touched, and the attempt is shown.
+                    p.errors.push(
+                        FieldError::new(plan.fs.def.title, "import-error-duplicate-existing")
+                            .with_arg("name", &m.title)
+                            .with_arg("owner", m.owner_name.as_deref().unwrap_or("—")),
+                    );
+                    Outcome::Error(p)
+                } else if m.locked {
+                    p.errors
+                        .push(FieldError::new(plan.fs.def.title, "error-record-locked"));
+                    Outcome::Error(p)
+                } else {
+                    Outcome::Update(p, m)
+                }
+            }
+            other => other,
+        });
+    }
+    Ok(out)
+}

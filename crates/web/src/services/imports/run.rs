@@ -1,0 +1,555 @@
+//! The import's background work: the dry run (check every row, record the failures), the write
+//! (chunks of records, each committed with the import's position, so a restart resumes exactly
+//! there) and the revert (every created record to the recycle bin, every updated one put back).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use guanxi_core::Action;
+use guanxi_store::Tx;
+use guanxi_store::audit::{self, Event};
+use guanxi_store::imports::{self, Import, Item, Progress};
+use guanxi_store::records::{self, NewRecord, Values};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use super::chunk::{self, Outcome, Seen};
+use super::plan::Prepared;
+use crate::auth::Auth;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// Rows per transaction: big enough for bulk statements, small enough that other users' writes
+/// never wait long for the database's writer.
+pub const CHUNK: usize = 5_000;
+
+/// The job running this work, whose lease each chunk renews (none for the CLI).
+#[derive(Clone)]
+pub struct Lease {
+    pub job_id: i64,
+    pub worker: String,
+}
+
+const LEASE_SECS: i64 = 120;
+
+async fn renew(tx: &mut Tx, lease: Option<&Lease>) -> AppResult<()> {
+    if let Some(l) = lease {
+        guanxi_store::jobs::renew(
+            tx,
+            l.job_id,
+            &l.worker,
+            chrono::Duration::seconds(LEASE_SECS),
+        )
+        .await
+        .map_err(|_| AppError::conflict("import-cancelled"))?;
+    }
+    Ok(())
+}
+
+/// Reads the file on a blocking thread, in chunks of rows, after skipping `skip` rows.
+fn read_rows(
+    imp: &Import,
+    skip: i64,
+) -> mpsc::Receiver<Result<Vec<guanxi_io::read::Row>, guanxi_io::ReadError>> {
+    let (tx, rx) = mpsc::channel(2);
+    let path = std::path::PathBuf::from(&imp.file_path);
+    let sheet = imp.sheet.clone();
+    tokio::task::spawn_blocking(move || {
+        let reader = match guanxi_io::open(&path, sheet.as_deref(), &guanxi_io::Limits::default()) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = tx.blocking_send(Err(e));
+                return;
+            }
+        };
+        let mut batch = Vec::with_capacity(CHUNK);
+        for (i, row) in reader.enumerate() {
+            match row {
+                Ok(_) if (i as i64) < skip => {}
+                Ok(r) => {
+                    batch.push(r);
+                    if batch.len() == CHUNK
+                        && tx
+                            .blocking_send(Ok(std::mem::replace(
+                                &mut batch,
+                                Vec::with_capacity(CHUNK),
+                            )))
+                            .is_err()
+                    {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                    return;
+                }
+            }
+        }
+        if !batch.is_empty() {
+            let _ = tx.blocking_send(Ok(batch));
+        }
+    });
+    rx
+}
+
+/// A failure of the file itself (not of a row) ends the import with its message.
+async fn fail(state: &AppState, id: i64, key: &str) -> AppResult<()> {
+    let mut tx = state.db.begin().await?;
+    imports::set_state(&mut tx, id, "failed", Some(key), true).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn error_rows(
+    plan: &super::plan::Plan,
+    headers: &[String],
+    rows: &[&Prepared],
+) -> Vec<(i64, Vec<String>, Value)> {
+    rows.iter()
+        .map(|p| {
+            (
+                p.line,
+                p.cells.clone(),
+                p.errors_json(headers, &plan.columns),
+            )
+        })
+        .collect()
+}
+
+/// The dry run: every row checked, nothing written but the failures and the counts.
+pub async fn check(
+    state: &AppState,
+    auth: &Auth,
+    id: i64,
+    lease: Option<&Lease>,
+) -> AppResult<Import> {
+    let imp = imports::get(&state.db, id).await?;
+    let plan = super::plan_for(state, auth, &imp).await?;
+    let allow = super::create_duplicates_allowed(state, &imp).await?;
+    {
+        let mut tx = state.db.begin().await?;
+        imports::clear_errors(&mut tx, id).await?;
+        imports::set_state(&mut tx, id, "validating", None, false).await?;
+        tx.commit().await?;
+    }
+    let mut rx = read_rows(&imp, 0);
+    let (mut seen, mut orgs) = (Seen::default(), HashSet::new());
+    let (mut total, mut errors, mut duplicates) = (0i64, 0i64, 0i64);
+    while let Some(batch) = rx.recv().await {
+        let batch = match batch {
+            Ok(b) => b,
+            Err(e) => {
+                fail(state, id, e.key()).await?;
+                return Ok(imports::get(&state.db, id).await?);
+            }
+        };
+        total += batch.len() as i64;
+        let prepared = batch
+            .into_iter()
+            .map(|r| plan.prepare(r.line as i64, r.cells))
+            .collect();
+        let outcomes =
+            chunk::check(state, auth, &plan, prepared, &mut seen, &mut orgs, allow).await?;
+        let failed: Vec<&Prepared> = outcomes
+            .iter()
+            .filter_map(|o| match o {
+                Outcome::Error(p) => Some(p),
+                _ => None,
+            })
+            .collect();
+        duplicates += outcomes
+            .iter()
+            .filter(|o| matches!(o, Outcome::Update(..) | Outcome::Skip))
+            .count() as i64;
+        errors += failed.len() as i64;
+        let mut tx = state.db.begin().await?;
+        renew(&mut tx, lease).await?;
+        imports::put_errors(&mut tx, id, &error_rows(&plan, &imp.headers, &failed)).await?;
+        imports::set_checked(&mut tx, id, total, errors, duplicates).await?;
+        tx.commit().await?;
+    }
+    let mut tx = state.db.begin().await?;
+    imports::set_checked(&mut tx, id, total, errors, duplicates).await?;
+    imports::set_state(&mut tx, id, "validated", None, false).await?;
+    tx.commit().await?;
+    Ok(imports::get(&state.db, id).await?)
+}
+
+/// Counts the file's rows (for progress and time left) when no dry run did.
+async fn count_rows(imp: &Import) -> Result<i64, guanxi_io::ReadError> {
+    let mut rx = read_rows(imp, 0);
+    let mut n = 0;
+    while let Some(b) = rx.recv().await {
+        n += b?.len() as i64;
+    }
+    Ok(n)
+}
+
+/// The write, from the import's position to the end of the file, then the rows users fixed.
+pub async fn write(
+    state: &AppState,
+    auth: &Auth,
+    id: i64,
+    lease: Option<&Lease>,
+) -> AppResult<Import> {
+    let imp = imports::get(&state.db, id).await?;
+    let plan = super::plan_for(state, auth, &imp).await?;
+    let allow = super::create_duplicates_allowed(state, &imp).await?;
+    if imp.total_rows == 0 {
+        match count_rows(&imp).await {
+            Ok(n) => {
+                let mut tx = state.db.begin().await?;
+                imports::set_checked(&mut tx, id, n, imp.error_rows, imp.duplicate_rows).await?;
+                tx.commit().await?;
+            }
+            Err(e) => {
+                fail(state, id, e.key()).await?;
+                return Ok(imports::get(&state.db, id).await?);
+            }
+        }
+    }
+    {
+        let mut tx = state.db.begin().await?;
+        imports::set_state(&mut tx, id, "running", None, false).await?;
+        tx.commit().await?;
+    }
+    // Rows the dry run failed: skipped unless a user fixed them (then their corrected cells go in).
+    let known: HashMap<i64, (bool, bool)> = imports::error_lines(&state.db, id)
+        .await?
+        .into_iter()
+        .map(|(l, f, d)| (l, (f, d)))
+        .collect();
+    let mut seen = Seen::default();
+    let mut position = imp.position;
+    let mut rx = read_rows(&imp, position);
+    while let Some(batch) = rx.recv().await {
+        let batch = match batch {
+            Ok(b) => b,
+            Err(e) => {
+                fail(state, id, e.key()).await?;
+                return Ok(imports::get(&state.db, id).await?);
+            }
+        };
+        let n = batch.len() as i64;
+        let mut rows = vec![];
+        let mut fixed_lines = vec![];
+        for r in batch {
+            let line = r.line as i64;
+            match known.get(&line) {
+                Some((true, false)) => {
+                    let stored = imports::error_row_at(&state.db, id, line).await?;
+                    fixed_lines.push(line);
+                    rows.push(plan.prepare(line, stored.cells));
+                }
+                Some(_) => {}
+                None => rows.push(plan.prepare(line, r.cells)),
+            }
+        }
+        position += n;
+        write_chunk(
+            state,
+            auth,
+            &plan,
+            &imp,
+            rows,
+            &fixed_lines,
+            position,
+            &mut seen,
+            allow,
+            lease,
+        )
+        .await?;
+    }
+    // Rows fixed after the file went past them.
+    loop {
+        let pending = imports::errors(&state.db, id, 0, CHUNK as i64, false).await?;
+        let pending: Vec<_> = pending.into_iter().filter(|r| r.fixed && !r.done).collect();
+        if pending.is_empty() {
+            break;
+        }
+        let lines: Vec<i64> = pending.iter().map(|r| r.line).collect();
+        let rows = pending
+            .into_iter()
+            .map(|r| plan.prepare(r.line, r.cells))
+            .collect();
+        write_chunk(
+            state, auth, &plan, &imp, rows, &lines, position, &mut seen, allow, lease,
+        )
+        .await?;
+    }
+    let mut tx = state.db.begin().await?;
+    imports::set_state(&mut tx, id, "done", None, true).await?;
+    let done = imports::get(&state.db, id).await?;
+    audit::record(
+        &mut tx,
+        &auth.actor,
+        Event::new(
+            "import.finish",
+            format!(
+                "import {id} of {} finished: {} created, {} updated, {} skipped, {} failed",
+                imp.module,
+                done.created_rows,
+                done.updated_rows,
+                done.skipped_rows,
+                done.error_rows
+            ),
+        )
+        .target(id, &imp.file_name),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(imports::get(&state.db, id).await?)
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one chunk's whole context, passed down once"
+)]
+async fn write_chunk(
+    state: &AppState,
+    auth: &Auth,
+    plan: &super::plan::Plan,
+    imp: &Import,
+    rows: Vec<Prepared>,
+    fixed_lines: &[i64],
+    position: i64,
+    seen: &mut Seen,
+    allow: bool,
+    lease: Option<&Lease>,
+) -> AppResult<()> {
+    let mut orgs = HashSet::new();
+    let outcomes = chunk::check(state, auth, plan, rows, seen, &mut orgs, allow).await?;
+    let mut tx = state.db.begin().await?;
+    renew(&mut tx, lease).await?;
+    // Contacts' organisations that do not exist yet are created first, then linked.
+    let mut org_ids: HashMap<String, i64> = HashMap::new();
+    if !orgs.is_empty() {
+        let ofs =
+            crate::services::records::fields(state, &guanxi_core::engine::ORGANISATIONS).await?;
+        let names: Vec<String> = orgs.into_iter().collect();
+        let new: Vec<NewRecord> = names
+            .iter()
+            .map(|n| {
+                let mut v = Values::new();
+                v.insert("name".into(), json!(n));
+                NewRecord {
+                    owner_id: Some(auth.principal.user_id),
+                    values: v,
+                }
+            })
+            .collect();
+        let ids = records::insert_many(&mut tx, &ofs, &new, &auth.actor).await?;
+        org_ids = names
+            .into_iter()
+            .map(|n| n.to_lowercase())
+            .zip(ids)
+            .collect();
+    }
+    let mut p = Progress {
+        position,
+        ..Progress::default()
+    };
+    let mut creates = vec![];
+    let mut failed = vec![];
+    let mut items = vec![];
+    let grant = auth
+        .principal
+        .authorize(plan.fs.def.module, Action::Edit)
+        .ok();
+    for o in outcomes {
+        match o {
+            Outcome::Create(mut row) => {
+                if let Some(id) = row
+                    .organisation
+                    .as_ref()
+                    .and_then(|o| org_ids.get(&o.to_lowercase()))
+                {
+                    row.values.insert("organisation_id".into(), json!(id));
+                }
+                crate::services::records::derive(plan.fs.def, &mut row.values);
+                creates.push(NewRecord {
+                    owner_id: Some(row.owner),
+                    values: row.values,
+                });
+            }
+            Outcome::Skip => p.skipped += 1,
+            Outcome::Error(row) => failed.push(row),
+            Outcome::Update(row, m) => {
+                let (Some(g), Some(current)) = (
+                    grant.as_ref(),
+                    records::tx_fetch(&mut tx, &plan.fs, m.id).await?,
+                ) else {
+                    failed.push(row);
+                    continue;
+                };
+                let mut changes: Values = row
+                    .values
+                    .iter()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                crate::services::records::derive(plan.fs.def, &mut changes);
+                let before: Values = changes
+                    .keys()
+                    .map(|k| {
+                        (
+                            k.clone(),
+                            current.values.get(k).cloned().unwrap_or(Value::Null),
+                        )
+                    })
+                    .collect();
+                match records::update(
+                    &mut tx,
+                    &plan.fs,
+                    g,
+                    m.id,
+                    current.version,
+                    &changes,
+                    &auth.actor,
+                )
+                .await
+                {
+                    Ok((_, changed)) if changed.is_empty() => p.skipped += 1,
+                    Ok(_) => {
+                        p.updated += 1;
+                        items.push(Item {
+                            record_id: m.id,
+                            action: "update",
+                            before: Some(Value::Object(before)),
+                        });
+                    }
+                    Err(_) => {
+                        let mut row = row;
+                        row.errors.push(guanxi_core::validate::FieldError::new(
+                            plan.fs.def.title,
+                            "error-record-locked",
+                        ));
+                        failed.push(row);
+                    }
+                }
+            }
+        }
+    }
+    let ids = records::insert_many(&mut tx, &plan.fs, &creates, &auth.actor).await?;
+    p.created = ids.len() as i64;
+    match plan.fs.def.module {
+        guanxi_core::Module::Customers => {
+            crate::services::hooks::customers_changed(state, &mut tx, &ids).await?
+        }
+        guanxi_core::Module::FollowUps => {
+            for id in &ids {
+                if let Some(rec) = records::tx_fetch(&mut tx, &plan.fs, *id).await? {
+                    let change = crate::services::hooks::Change::Created;
+                    crate::services::hooks::after_write(
+                        state,
+                        auth,
+                        &mut tx,
+                        plan.fs.def,
+                        &rec,
+                        change,
+                    )
+                    .await?;
+                }
+            }
+        }
+        _ => {}
+    }
+    items.extend(ids.iter().map(|id| Item {
+        record_id: *id,
+        action: "create",
+        before: None,
+    }));
+    imports::add_items(&mut tx, imp.id, &items).await?;
+    let failed_refs: Vec<&Prepared> = failed.iter().collect();
+    let failed_lines: HashSet<i64> = failed.iter().map(|r| r.line).collect();
+    imports::put_errors(
+        &mut tx,
+        imp.id,
+        &error_rows(plan, &imp.headers, &failed_refs),
+    )
+    .await?;
+    let done: Vec<i64> = fixed_lines
+        .iter()
+        .copied()
+        .filter(|l| !failed_lines.contains(l))
+        .collect();
+    imports::mark_done(&mut tx, imp.id, &done).await?;
+    imports::advance(&mut tx, imp.id, &p).await?;
+    audit::record(
+        &mut tx,
+        &auth.actor,
+        Event::new(
+            "import.chunk",
+            format!(
+                "import {} into {}: {} created, {} updated, {} skipped, {} failed (rows up to {position})",
+                imp.id, imp.module, p.created, p.updated, p.skipped, failed.len()
+            ),
+        )
+        .module(plan.fs.def.module)
+        .target(imp.id, &imp.file_name),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Puts everything back: created records to the recycle bin, updated ones to their values
+/// before the import — each through the normal change history.
+pub async fn revert(
+    state: &AppState,
+    auth: &Auth,
+    id: i64,
+    lease: Option<&Lease>,
+) -> AppResult<Import> {
+    let imp = imports::get(&state.db, id).await?;
+    let def = crate::services::records::module(&imp.module)?;
+    let fs: Arc<guanxi_core::engine::Fields> = crate::services::records::fields(state, def).await?;
+    let grant = auth.principal.authorize(def.module, Action::Edit)?;
+    let mut after = 0;
+    loop {
+        let page = imports::items(&state.db, id, after, CHUNK as i64).await?;
+        let Some(last) = page.last() else { break };
+        after = last.0;
+        let mut tx = state.db.begin().await?;
+        renew(&mut tx, lease).await?;
+        let created: Vec<i64> = page
+            .iter()
+            .filter(|i| i.1 == "create")
+            .map(|i| i.0)
+            .collect();
+        let mut n = records::delete_many(&mut tx, &fs, &created, &auth.actor)
+            .await?
+            .len() as i64;
+        for (rid, _, before) in page.iter().filter(|i| i.1 == "update") {
+            let Some(Value::Object(before)) = before else {
+                continue;
+            };
+            if let Some(cur) = records::tx_fetch(&mut tx, &fs, *rid).await?
+                && cur.deleted_at.is_none()
+                && !cur.locked
+                && records::update(&mut tx, &fs, &grant, *rid, cur.version, before, &auth.actor)
+                    .await
+                    .is_ok()
+            {
+                n += 1;
+            }
+        }
+        imports::add_reverted(&mut tx, id, n).await?;
+        tx.commit().await?;
+    }
+    let mut tx = state.db.begin().await?;
+    imports::set_state(&mut tx, id, "reverted", None, true).await?;
+    audit::record(
+        &mut tx,
+        &auth.actor,
+        Event::new(
+            "import.revert",
+            format!("reverted import {id} of {}", imp.module),
+        )
+        .module(def.module)
+        .target(id, &imp.file_name),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(imports::get(&state.db, id).await?)
+}
