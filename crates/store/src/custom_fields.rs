@@ -115,6 +115,20 @@ pub async fn fields(db: &Db, def: &'static ModuleDef) -> Result<Arc<Fields>> {
     Ok(Arc::new(f))
 }
 
+/// [`fields`] read through the caller's transaction (no second connection while it is held).
+pub async fn tx_fields(tx: &mut Tx, def: &'static ModuleDef) -> Result<Arc<Fields>> {
+    let sql = format!(
+        "{SELECT} WHERE module = $1 AND retired = FALSE AND hidden = FALSE ORDER BY sort_order, id"
+    );
+    let defs: Vec<CustomField> = on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(def.code)
+        .fetch_all(&mut *c)
+        .await)?;
+    let mut f = Fields::builtin(def);
+    f.all.extend(defs.iter().filter_map(intern));
+    Ok(Arc::new(f))
+}
+
 /// The SQL expression of a field's value in a query over `t` (the module table).
 pub fn expr(backend: Backend, f: &FieldDef) -> String {
     if !f.custom {

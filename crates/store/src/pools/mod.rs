@@ -83,6 +83,9 @@ fn list_of(s: Option<String>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+const MEMBERS: &str =
+    "SELECT pool_id, kind, ref_id FROM pool_members ORDER BY pool_id, kind, ref_id";
+
 /// Every pool with its members, by id.
 pub async fn list(db: &Db) -> Result<Vec<Pool>> {
     let sql = format!("{SELECT} ORDER BY id");
@@ -91,13 +94,25 @@ pub async fn list(db: &Db) -> Result<Vec<Pool>> {
     ))
     .fetch_all(p)
     .await)?;
-    let members: Vec<(i64, String, i64)> = on_db!(db, read, |p| sqlx::query_as(
-        "SELECT pool_id, kind, ref_id FROM pool_members ORDER BY pool_id, kind, ref_id"
-    )
-    .fetch_all(p)
-    .await)?;
-    Ok(rows
-        .into_iter()
+    let members: Vec<(i64, String, i64)> =
+        on_db!(db, read, |p| sqlx::query_as(MEMBERS).fetch_all(p).await)?;
+    Ok(assemble(rows, &members))
+}
+
+/// [`list`] read through the caller's transaction: a write that already holds a connection
+/// must not wait for a second one (a pool of N connections would starve under N writers).
+pub async fn tx_list(tx: &mut Tx) -> Result<Vec<Pool>> {
+    let sql = format!("{SELECT} ORDER BY id");
+    let rows: Vec<Row> = on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .fetch_all(&mut *c)
+        .await)?;
+    let members: Vec<(i64, String, i64)> =
+        on_tx!(tx, |c| sqlx::query_as(MEMBERS).fetch_all(&mut *c).await)?;
+    Ok(assemble(rows, &members))
+}
+
+fn assemble(rows: Vec<Row>, members: &[(i64, String, i64)]) -> Vec<Pool> {
+    rows.into_iter()
         .map(|r| Pool {
             id: r.0,
             name: r.1,
@@ -121,7 +136,7 @@ pub async fn list(db: &Db) -> Result<Vec<Pool>> {
             created_at: r.11,
             updated_at: r.12,
         })
-        .collect())
+        .collect()
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Pool> {

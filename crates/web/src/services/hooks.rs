@@ -142,7 +142,7 @@ pub async fn after_write(
 /// fall-back deadline follows (a rule may have changed its type or level).
 pub async fn customer_changed(state: &AppState, tx: &mut Tx, customer_id: i64) -> AppResult<()> {
     crate::services::rules::apply(state, tx, customer_id, guanxi_store::now()).await?;
-    let pools = guanxi_store::pools::list(&state.db).await?;
+    let pools = guanxi_store::pools::tx_list(tx).await?;
     guanxi_store::pools::refresh(tx, &pools, customer_id).await?;
     Ok(())
 }
@@ -161,7 +161,7 @@ pub async fn customers_changed(state: &AppState, tx: &mut Tx, ids: &[i64]) -> Ap
             crate::services::rules::apply(state, tx, *id, now).await?;
         }
     }
-    let pools = guanxi_store::pools::list(&state.db).await?;
+    let pools = guanxi_store::pools::tx_list(tx).await?;
     if pools
         .iter()
         .all(|p| !p.active || (p.fall_back_days.is_none() && p.no_deal_days.is_none()))

@@ -277,9 +277,9 @@ pub async fn write(
         )
         .await?;
     }
+    let done = imports::get(&state.db, id).await?;
     let mut tx = state.db.begin().await?;
     imports::set_state(&mut tx, id, "done", None, true).await?;
-    let done = imports::get(&state.db, id).await?;
     audit::record(
         &mut tx,
         &auth.actor,
@@ -325,7 +325,8 @@ async fn write_chunk(
     let mut org_ids: HashMap<String, i64> = HashMap::new();
     if !orgs.is_empty() {
         let ofs =
-            crate::services::records::fields(state, &guanxi_core::engine::ORGANISATIONS).await?;
+            guanxi_store::custom_fields::tx_fields(&mut tx, &guanxi_core::engine::ORGANISATIONS)
+                .await?;
         let names: Vec<String> = orgs.into_iter().collect();
         let new: Vec<NewRecord> = names
             .iter()

@@ -417,8 +417,8 @@ pub async fn transfer(
         )]));
     }
     let fs = fields(state, def).await?;
-    let mut tx = state.db.begin().await?;
     let from = records::get(&state.db, &fs, &g, id).await?.owner_id;
+    let mut tx = state.db.begin().await?;
     let rec = records::transfer(&mut tx, &fs, &g, id, owner_id, &auth.actor).await?;
     hooks::after_write(
         state,

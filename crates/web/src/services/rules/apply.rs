@@ -89,7 +89,7 @@ async fn prepared(state: &AppState, tx: &mut Tx) -> AppResult<Arc<Prepared>> {
         return Ok(p.clone());
     }
     let all = store::tx_list(tx).await?;
-    let fs = guanxi_store::custom_fields::fields(&state.db, &CUSTOMERS).await?;
+    let fs = guanxi_store::custom_fields::tx_fields(tx, &CUSTOMERS).await?;
     let p = Arc::new(prepare(&all, &fs));
     if let Ok(mut c) = cache().lock() {
         c.insert(db, (key, p.clone()));
