@@ -131,6 +131,113 @@ fn import_and_export_from_the_command_line() {
     assert!(ok, "{out}");
 }
 
+#[test]
+fn import_into_a_pool_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, role) in [("admin", "admin"), ("lin", "sales_manager")] {
+        let (ok, out) = guanxi(
+            dir.path(),
+            &[
+                "user",
+                "add",
+                name,
+                "--role",
+                role,
+                "--password",
+                "password-123",
+            ],
+        );
+        assert!(ok, "{out}");
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let db_path = dir.path().join("guanxi.db");
+    let pool = rt.block_on(async {
+        let db = guanxi_store::Db::open_sqlite(&db_path).await.unwrap();
+        let mut tx = db.begin().await.unwrap();
+        let input = guanxi_store::pools::PoolInput {
+            name: "华东公海".into(),
+            fall_back_days: Some(30),
+            active: true,
+            ..Default::default()
+        };
+        let id = guanxi_store::pools::create(&mut tx, &input).await.unwrap();
+        tx.commit().await.unwrap();
+        db.close().await;
+        id
+    });
+    let file = dir.path().join("pool.csv");
+    std::fs::write(&file, customers_csv(3, &[])).unwrap();
+    let f = file.to_str().unwrap();
+    let (ok, out) = guanxi(dir.path(), &["import", "customers", f, "--pool", "不存在"]);
+    assert!(!ok && out.contains("no pool named 不存在"), "{out}");
+    // A sales manager who does not manage the pool is refused; nothing is written.
+    let (ok, out) = guanxi(
+        dir.path(),
+        &[
+            "import",
+            "customers",
+            f,
+            "--pool",
+            "华东公海",
+            "--as",
+            "lin",
+        ],
+    );
+    assert!(!ok && out.contains("pool_id"), "{out}");
+    let (ok, out) = guanxi(
+        dir.path(),
+        &["import", "customers", f, "--pool", "华东公海"],
+    );
+    assert!(ok && out.contains("3 created"), "{out}");
+    rt.block_on(async {
+        let db = guanxi_store::Db::open_sqlite(&db_path).await.unwrap();
+        let guanxi_store::Db::Sqlite { read, .. } = &db else {
+            unreachable!()
+        };
+        let (all, pooled): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COUNT(CASE WHEN owner_id IS NULL AND pool_id = $1 \
+             AND fall_back_at IS NULL AND released_at IS NOT NULL THEN 1 END) FROM customers",
+        )
+        .bind(pool)
+        .fetch_one(read)
+        .await
+        .unwrap();
+        assert_eq!((all, pooled), (3, 3));
+        let events: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM ownership_events WHERE event = 'import' AND pool_id = $1",
+        )
+        .bind(pool)
+        .fetch_one(read)
+        .await
+        .unwrap();
+        assert_eq!(events, 3);
+        let remembered: Vec<Option<i64>> =
+            sqlx::query_scalar("SELECT pool_id FROM imports ORDER BY id")
+                .fetch_all(read)
+                .await
+                .unwrap();
+        assert_eq!(remembered.last(), Some(&Some(pool)), "{remembered:?}");
+        db.close().await;
+    });
+    // By id, too.
+    let again = dir.path().join("again.csv");
+    std::fs::write(&again, "客户名称\n按编号导入\n").unwrap();
+    let (ok, out) = guanxi(
+        dir.path(),
+        &[
+            "import",
+            "customers",
+            again.to_str().unwrap(),
+            "--pool",
+            &pool.to_string(),
+        ],
+    );
+    assert!(ok && out.contains("1 created"), "{out}");
+}
+
 fn serve(dir: &std::path::Path) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_guanxi"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])

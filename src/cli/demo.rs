@@ -16,6 +16,10 @@ pub struct DemoArgs {
     /// Add the demo data to a database that already has customers.
     #[arg(long)]
     pub force: bool,
+    /// The day the data is made for, YYYY-MM-DD (follow-ups before it, deadlines and visits
+    /// after it) [default: today, UTC]: the same seed and day give the same data.
+    #[arg(long)]
+    pub today: Option<chrono::NaiveDate>,
 }
 
 pub async fn run(db_args: &DbArgs, file: &FileConfig, args: DemoArgs) -> anyhow::Result<()> {
@@ -27,6 +31,7 @@ pub async fn run(db_args: &DbArgs, file: &FileConfig, args: DemoArgs) -> anyhow:
         seed: args.seed,
         force: args.force,
         progress: args.customers >= 200_000,
+        today: args.today,
     };
     let result = demo::run(&db, &opts).await;
     db.close().await;
@@ -56,10 +61,12 @@ pub async fn run(db_args: &DbArgs, file: &FileConfig, args: DemoArgs) -> anyhow:
         );
     }
     println!(
-        "{} customers, {} contacts, {} organisations (+ {} quick-search index rows) in {:.1} s ({:.0} rows/s{})",
+        "{} customers, {} contacts, {} organisations, {} follow-ups naming {} behaviours (+ {} quick-search index rows) in {:.1} s ({:.0} rows/s{})",
         r.customers,
         r.contacts,
         r.organisations,
+        r.follow_ups,
+        r.behaviours,
         r.grams,
         r.secs,
         r.rows_per_sec(),
@@ -69,8 +76,11 @@ pub async fn run(db_args: &DbArgs, file: &FileConfig, args: DemoArgs) -> anyhow:
             ""
         }
     );
+    println!(
+        "{} public pools: {} customers in them without an owner, {} due to fall back now, {} visits planned for the coming week",
+        r.pools, r.pooled, r.due, r.appointments
+    );
     println!("Demo data is generated, not entered: no change history.");
-    println!("Follow-ups and customer pools are not generated yet (those modules do not exist).");
     if let Some((user, password)) = admin {
         println!("First administrator created — user name: {user}  password: {password}");
         println!("(shown only now; change it after signing in)");

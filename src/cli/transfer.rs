@@ -32,6 +32,10 @@ pub struct ImportArgs {
     /// The user the import acts for (default: the first administrator).
     #[arg(long = "as")]
     pub user: Option<String>,
+    /// Customers only: put new customers into this public pool (its name or id), with no owner.
+    /// The user must manage the pool; not together with an owner column.
+    #[arg(long)]
+    pub pool: Option<String>,
     /// Where to write the rows that fail (default: FILE.errors.xlsx next to the file).
     #[arg(long)]
     pub errors: Option<PathBuf>,
@@ -139,6 +143,21 @@ fn apply_mapping(
     Ok(mapping)
 }
 
+/// The id of the pool named by `--pool`: its exact name first, then its id.
+async fn pool_named(state: &AppState, name_or_id: &str) -> anyhow::Result<i64> {
+    let pools = guanxi_store::pools::list(&state.db).await?;
+    let wanted = name_or_id.trim();
+    pools
+        .iter()
+        .find(|p| p.name == wanted)
+        .or_else(|| {
+            let id: i64 = wanted.parse().ok()?;
+            pools.iter().find(|p| p.id == id)
+        })
+        .map(|p| p.id)
+        .with_context(|| format!("--pool: no pool named {wanted}"))
+}
+
 /// A bar following the import's counters in the database while `work` runs.
 async fn with_progress<F, T>(state: &AppState, id: i64, label: &str, work: F) -> T
 where
@@ -198,7 +217,11 @@ pub async fn import(db_args: &DbArgs, file: &FileConfig, args: ImportArgs) -> an
     for (h, m) in imp.headers.iter().zip(&mapping) {
         println!("  {h} → {}", m.as_deref().unwrap_or("(ignored)"));
     }
-    imports::set_mapping(&state, &auth, imp.id, &mapping, &args.on_duplicate)
+    let pool = match args.pool.as_deref() {
+        Some(p) => Some(pool_named(&state, p).await?),
+        None => None,
+    };
+    imports::set_mapping(&state, &auth, imp.id, &mapping, &args.on_duplicate, pool)
         .await
         .map_err(|e| app_error(&auth, e))?;
     let done = if args.dry_run {

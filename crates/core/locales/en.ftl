@@ -918,3 +918,21 @@ incoming-title = Incoming
 incoming-customers = Newest customers
 incoming-follow-ups = Latest follow-ups
 tasks-status = Status
+
+# import-into-pool (session 3)
+import-ui-target-pool = New customers go to
+import-ui-pool-none = My customers (owned by me, or by the owner column)
+import-ui-pool-help = With a pool chosen, the file's new customers go straight into that pool with no owner, for its members to claim; existing customers are left as they are. Only pools you manage are listed.
+import-ui-into-pool = Into pool: { $pool }
+import-error-pool-module = Only customers can be imported into a pool.
+import-error-pool-unknown = This pool does not exist or is inactive.
+import-error-pool-not-allowed = Only a manager of this pool, or an administrator of pools, may import customers into it.
+import-error-pool-and-owner = Customers imported into a pool have no owner: do not map an owner column as well, or import them as your own customers.
+pool-event-import = Imported into pool
+
+# pools-ui (session 3)
+role-pool-limits = Public pool research limits
+role-pool-daily-views = Pool customers' details opened per day
+role-pool-daily-views-help = Leave empty for no limit; 0 allows none.
+role-pool-contacts-visible = Sees full phone numbers in public pools
+error-role-pool-daily-views = Must be a whole number of 0 or more; leave empty for no limit.

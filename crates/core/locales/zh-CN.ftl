@@ -918,3 +918,21 @@ incoming-title = 新增来电
 incoming-customers = 最新客户
 incoming-follow-ups = 最新跟进
 tasks-status = 状态
+
+# import-into-pool (session 3)
+import-ui-target-pool = 新客户进入
+import-ui-pool-none = 我的客户（负责人为我，或按“负责人”列）
+import-ui-pool-help = 选择公海后，文件中的新客户直接进入该公海，没有负责人，公海成员可以领取；已有的客户不变。只列出您管理的公海。
+import-ui-into-pool = 导入公海：{ $pool }
+import-error-pool-module = 只有客户可以导入公海。
+import-error-pool-unknown = 这个公海不存在或已停用。
+import-error-pool-not-allowed = 只有该公海的管理员或公海管理员可以把客户导入这个公海。
+import-error-pool-and-owner = 导入公海的客户没有负责人：请不要同时映射“负责人”列，或改为导入到我的客户。
+pool-event-import = 导入公海
+
+# pools-ui (session 3)
+role-pool-limits = 公海查看限制
+role-pool-daily-views = 每天可查看的公海客户详情数
+role-pool-daily-views-help = 留空表示不限制；0 表示不能打开公海客户详情。
+role-pool-contacts-visible = 在公海中可看到完整的电话号码
+error-role-pool-daily-views = 须为不小于 0 的整数，留空表示不限制。

@@ -170,6 +170,11 @@ impl Load {
         insert_grams(&mut self.tx, module, grams).await
     }
 
+    /// Adds quick-search documents of `module`'s new records (see [`insert_docs`]).
+    pub async fn insert_docs(&mut self, module: &str, docs: Vec<(i64, String)>) -> Result<()> {
+        insert_docs(&mut self.tx, module, docs).await
+    }
+
     /// Builds the dropped indexes again, moves sequences past the new ids, commits, and
     /// restores the connection's settings.
     pub async fn finish(mut self) -> Result<()> {
@@ -234,29 +239,67 @@ pub async fn insert(tx: &mut Tx, table: &str, columns: &[&str], rows: Vec<Vec<Va
     }
 }
 
-/// Adds quick-search grams (`search_grams`) of `module`'s new records: (gram, record id)
-/// pairs. New ids are the highest, so each row lands at the end of its gram's range: the
-/// pages written are those few thousand ends, which stay in the page cache.
+/// Adds the quick-search index entries of `module`'s new records: (record id, document), the
+/// document being the record's grams separated by spaces as [`crate::search::document`] makes
+/// it. On SQLite one row per record goes into the module's FTS5 table, many rows per
+/// statement; on PostgreSQL one `search_grams` row per gram, by `COPY` in gram order (each
+/// gram's new entries land together at the end of its range).
+pub async fn insert_docs(tx: &mut Tx, module: &str, docs: Vec<(i64, String)>) -> Result<()> {
+    check_ident(module)?;
+    if docs.is_empty() {
+        return Ok(());
+    }
+    match tx {
+        Tx::Sqlite(c) => {
+            let table = crate::search::fts_table(module)?;
+            let rows = docs
+                .into_iter()
+                .map(|(id, doc)| vec![Val::Int(id), Val::Text(doc)])
+                .collect();
+            sqlite_insert(c, &table, &["rowid", "grams"], rows).await
+        }
+        Tx::Postgres(c) => {
+            let mut pairs: Vec<(&str, i64)> = docs
+                .iter()
+                .flat_map(|(id, doc)| doc.split(' ').map(move |g| (g, *id)))
+                .collect();
+            pairs.sort_unstable();
+            let rows = pairs
+                .into_iter()
+                .map(|(g, id)| {
+                    vec![
+                        Val::Text(module.to_owned()),
+                        Val::Text(g.to_owned()),
+                        Val::Int(id),
+                    ]
+                })
+                .collect();
+            pg_copy(c, "search_grams", &["module", "gram", "record_id"], rows).await
+        }
+    }
+}
+
+/// Adds quick-search grams of `module`'s new records given as (gram, record id) pairs: on
+/// SQLite they are gathered into one document per record ([`insert_docs`]), on PostgreSQL
+/// copied into `search_grams` as they come.
 pub async fn insert_grams(tx: &mut Tx, module: &str, grams: Vec<(String, i64)>) -> Result<()> {
     check_ident(module)?;
     match tx {
-        // One JSON array per statement, taken apart by SQLite itself: two bind parameters per
-        // gram would cost more than the insert.
-        Tx::Sqlite(c) => {
-            for chunk in grams.chunks(50_000) {
-                let json =
-                    serde_json::to_string(chunk).map_err(|e| StoreError::Config(e.to_string()))?;
-                sqlx::query(
-                    "INSERT INTO search_grams (module, gram, record_id) \
-                     SELECT $1, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each($2) \
-                     WHERE true ON CONFLICT DO NOTHING",
-                )
-                .bind(module)
-                .bind(json)
-                .execute(&mut **c)
-                .await?;
+        Tx::Sqlite(_) => {
+            let mut grams = grams;
+            // Stable: a record's grams keep their order.
+            grams.sort_by_key(|(_, id)| *id);
+            let mut docs: Vec<(i64, String)> = vec![];
+            for (g, id) in grams {
+                match docs.last_mut() {
+                    Some((last, doc)) if *last == id => {
+                        doc.push(' ');
+                        doc.push_str(&g);
+                    }
+                    _ => docs.push((id, g)),
+                }
             }
-            Ok(())
+            insert_docs(tx, module, docs).await
         }
         Tx::Postgres(c) => {
             let rows = grams

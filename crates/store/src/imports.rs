@@ -30,6 +30,8 @@ pub struct Import {
     pub mapping: Option<Vec<Option<String>>>,
     /// skip, update or create.
     pub on_duplicate: String,
+    /// The public pool new customers go into (with no owner), instead of the importing user.
+    pub pool_id: Option<i64>,
     /// uploaded, validating, validated, queued, running, done, failed, cancelled, reverting, reverted.
     pub state: String,
     pub total_rows: i64,
@@ -64,6 +66,7 @@ struct Row {
     headers: String,
     mapping: Option<String>,
     on_duplicate: String,
+    pool_id: Option<i64>,
     state: String,
     total_rows: i64,
     error_rows: i64,
@@ -96,6 +99,7 @@ impl From<Row> for Import {
             headers: serde_json::from_str(&r.headers).unwrap_or_default(),
             mapping: r.mapping.and_then(|m| serde_json::from_str(&m).ok()),
             on_duplicate: r.on_duplicate,
+            pool_id: r.pool_id,
             state: r.state,
             total_rows: r.total_rows,
             error_rows: r.error_rows,
@@ -117,7 +121,7 @@ impl From<Row> for Import {
 }
 
 const SELECT: &str = "SELECT i.id, i.module, i.file_name, i.file_path, i.file_size, i.format, i.encoding, \
-    i.sheet, i.headers, i.mapping, i.on_duplicate, i.state, i.total_rows, i.error_rows, i.duplicate_rows, \
+    i.sheet, i.headers, i.mapping, i.on_duplicate, i.pool_id, i.state, i.total_rows, i.error_rows, i.duplicate_rows, \
     i.created_rows, i.updated_rows, i.skipped_rows, i.reverted_rows, i.position, i.message, i.started_at, \
     i.finished_at, i.created_by, u.display_name AS created_by_name, i.created_at, i.updated_at \
     FROM imports i LEFT JOIN users u ON u.id = i.created_by";
@@ -189,24 +193,28 @@ pub async fn list(db: &Db, module: &str, user: Option<i64>, limit: i64) -> Resul
     Ok(rows.into_iter().map(Import::from).collect())
 }
 
-/// Sets the mapping and the duplicate handling (before a dry run or the write).
+/// Sets the mapping, the duplicate handling and the target pool (before a dry run or the write).
 pub async fn set_mapping(
     db: &Db,
     id: i64,
     mapping: &[Option<String>],
     on_duplicate: &str,
+    pool_id: Option<i64>,
 ) -> Result<()> {
     let m = serde_json::to_string(mapping).unwrap_or_default();
-    on_db!(db, write, |p| sqlx::query(
-        "UPDATE imports SET mapping = $1, on_duplicate = $2, updated_at = $3 WHERE id = $4"
+    on_db!(db, write, |p| {
+        sqlx::query(
+        "UPDATE imports SET mapping = $1, on_duplicate = $2, pool_id = $3, updated_at = $4 WHERE id = $5"
     )
     .bind(&m)
     .bind(on_duplicate)
+    .bind(pool_id)
     .bind(now())
     .bind(id)
     .execute(p)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     Ok(())
 }
 

@@ -72,6 +72,18 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_follow_ups_pools.sql"),
         postgres: include_str!("../migrations/postgres/0010_follow_ups_pools.sql"),
     },
+    Migration {
+        version: 12,
+        name: "search_fts",
+        sqlite: include_str!("../migrations/sqlite/0012_search_fts.sql"),
+        postgres: include_str!("../migrations/postgres/0012_search_fts.sql"),
+    },
+    Migration {
+        version: 11,
+        name: "import_pool",
+        sqlite: include_str!("../migrations/sqlite/0011_import_pool.sql"),
+        postgres: include_str!("../migrations/postgres/0011_import_pool.sql"),
+    },
 ];
 
 /// Applies every migration not applied yet; returns how many ran.
@@ -130,7 +142,8 @@ pub async fn schema(db: &Db) -> Result<Vec<(String, Vec<String>)>> {
         Db::Sqlite { read, .. } => {
             sqlx::query_as(
                 "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p \
-                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY 1, 2",
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
+                 AND m.name IN (SELECT name FROM pragma_table_list WHERE type = 'table') ORDER BY 1, 2",
             )
             .fetch_all(read)
             .await?

@@ -18,6 +18,10 @@ pub struct Role {
     pub name: Option<String>,
     pub description: Option<String>,
     pub require_totp: bool,
+    /// How many pool customers' details a user of this role may open a day; `None`: no limit.
+    pub pool_daily_views: Option<i64>,
+    /// Whether the role sees pool customers' phone numbers unmasked.
+    pub pool_contacts_visible: bool,
     pub user_count: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -26,6 +30,7 @@ pub struct Role {
 pub type Permissions = BTreeMap<Module, ModulePermission>;
 
 const SELECT: &str = "SELECT r.id, r.code, r.name, r.description, r.require_totp, \
+    r.pool_daily_views, r.pool_contacts_visible, \
     (SELECT COUNT(*) FROM user_roles ur WHERE ur.role_id = r.id) AS user_count, \
     r.created_at, r.updated_at FROM roles r";
 
@@ -159,6 +164,31 @@ pub async fn update(tx: &mut Tx, id: i64, r: &RoleInput<'_>, perms: &Permissions
         return Err(StoreError::NotFound);
     }
     set_permissions(tx, id, perms).await
+}
+
+/// Sets a role's pool research limits (see [`Role::pool_daily_views`] and
+/// [`Role::pool_contacts_visible`]).
+pub async fn set_pool_limits(
+    tx: &mut Tx,
+    id: i64,
+    daily_views: Option<i64>,
+    contacts_visible: bool,
+) -> Result<()> {
+    let n = on_tx!(tx, |c| {
+        sqlx::query(
+            "UPDATE roles SET pool_daily_views = $1, pool_contacts_visible = $2 WHERE id = $3",
+        )
+        .bind(daily_views)
+        .bind(contacts_visible)
+        .bind(id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
 }
 
 async fn set_permissions(tx: &mut Tx, role_id: i64, perms: &Permissions) -> Result<()> {

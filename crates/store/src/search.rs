@@ -1,15 +1,26 @@
 //! Quick search from an index, not a scan: each record's searchable text is cut into grams —
-//! single and paired Chinese characters (张, 张三), and pairs and triples of letters or digits
-//! (phone fragments, last digits, e-mail, pinyin initials such as "zs") — kept in
-//! `search_grams (module, gram, record_id)`. A query is cut the same way; records holding all
-//! its grams are candidates, and the exact match is then checked on the candidates only.
+//! single and paired Chinese characters (张, 张三), and pairs of letters and triples of digits
+//! (phone fragments, last digits, e-mail, pinyin initials such as "zs"). A query is cut the same
+//! way; records holding all its grams are candidates, and the exact match is then checked on the
+//! candidates only.
+//!
+//! Where the grams live depends on the database:
+//!
+//! - **SQLite**: an FTS5 table per module, `search_<module>` (contentless, with deletes, no
+//!   positions, the `ascii` tokenizer), holding one document per record under its id: the
+//!   record's grams separated by spaces ([`document`]). A transaction's documents become one
+//!   new sorted segment, merged with older ones as later writes go on — sequential writes,
+//!   where a B-tree of (gram, record) rows took a random page per gram once it outgrew the page
+//!   cache. A query is an `AND` of its grams (`MATCH`).
+//! - **PostgreSQL**: the B-tree table `search_grams (module, gram, record_id)`, appended to by
+//!   `COPY` in gram order; a query intersects the rows of its rarest grams.
 
 use std::collections::BTreeSet;
 
 use guanxi_core::engine::{Fields, ModuleDef};
 use serde_json::Value;
 
-use crate::{Db, Result, Tx, on_db, on_tx};
+use crate::{Db, Result, StoreError, Tx, on_db, on_tx};
 
 fn is_cjk(c: char) -> bool {
     matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FFFF)
@@ -109,6 +120,93 @@ pub fn text_of(fs: &Fields, values: &serde_json::Map<String, Value>) -> String {
         .join(" ")
 }
 
+/// A record's grams as one FTS5 document: separated by spaces, in order, without repeats.
+pub fn document(text: &str) -> String {
+    let grams = grams(text);
+    let mut doc = String::with_capacity(grams.iter().map(|g| g.len() + 1).sum());
+    for g in &grams {
+        if !doc.is_empty() {
+            doc.push(' ');
+        }
+        doc.push_str(g);
+    }
+    doc
+}
+
+/// The FTS5 table holding `module`'s index on SQLite.
+pub fn fts_table(module: &str) -> Result<String> {
+    if !module.is_empty() && module.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+        Ok(format!("search_{module}"))
+    } else {
+        Err(StoreError::Config(format!("not a module: {module}")))
+    }
+}
+
+/// A full-text query holding every gram: `"a" AND "b"`. Grams are Chinese characters, letters
+/// and digits only, so quoting them is enough.
+fn match_expr<'a>(grams: impl IntoIterator<Item = &'a String>) -> String {
+    grams
+        .into_iter()
+        .map(|g| format!("\"{g}\""))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+/// At this many candidates matches are dense, and the ordered scan of the list finds a page of
+/// them sooner than the index would.
+const DENSE: i64 = 20_000;
+
+/// How a list narrows its rows to those matching a quick search (the exact match is checked
+/// on them afterwards in every case).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Candidates {
+    /// The query is too short for the index, or its matches are dense: no narrowing.
+    Scan,
+    /// SQLite: the ids the FTS5 table `table` gives for `MATCH expr`.
+    Match { table: String, expr: String },
+    /// PostgreSQL: the ids holding each of these grams (the rarest of the query's).
+    Grams(Vec<String>),
+}
+
+/// Chooses how a list finds the records matching `q` in `module`.
+pub async fn candidates(db: &Db, module: &str, q: &str) -> Result<Candidates> {
+    let Some(grams) = query_grams(q) else {
+        return Ok(Candidates::Scan);
+    };
+    match db {
+        Db::Sqlite { read, .. } => {
+            let table = fts_table(module)?;
+            let expr = match_expr(&grams);
+            let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT COUNT(*) FROM (SELECT rowid FROM {table} WHERE {table} MATCH $1 LIMIT $2)"
+            )))
+            .bind(&expr)
+            .bind(DENSE)
+            .fetch_one(read)
+            .await?;
+            Ok(if n < DENSE {
+                Candidates::Match { table, expr }
+            } else {
+                Candidates::Scan
+            })
+        }
+        Db::Postgres(_) => {
+            let mut by_freq = vec![];
+            for g in grams {
+                by_freq.push((gram_frequency(db, module, &g, DENSE).await?, g));
+            }
+            by_freq.sort();
+            // Every gram in tens of thousands of records: matches are dense.
+            if by_freq.first().is_none_or(|(n, _)| *n >= DENSE) {
+                return Ok(Candidates::Scan);
+            }
+            Ok(Candidates::Grams(
+                by_freq.into_iter().take(3).map(|(_, g)| g).collect(),
+            ))
+        }
+    }
+}
+
 async fn insert_grams(tx: &mut Tx, module: &str, id: i64, grams: &BTreeSet<String>) -> Result<()> {
     let list: Vec<&String> = grams.iter().collect();
     for chunk in list.chunks(200) {
@@ -131,7 +229,7 @@ async fn insert_grams(tx: &mut Tx, module: &str, id: i64, grams: &BTreeSet<Strin
     Ok(())
 }
 
-/// Brings a record's grams in step after a change of its searchable text.
+/// Brings a record's index entries in step after a change of its searchable text.
 pub async fn index_record(
     tx: &mut Tx,
     def: &ModuleDef,
@@ -140,6 +238,31 @@ pub async fn index_record(
     new_text: &str,
 ) -> Result<()> {
     let (old, new) = (grams(old_text), grams(new_text));
+    if old == new {
+        return Ok(());
+    }
+    if let Tx::Sqlite(c) = tx {
+        // The record's document is replaced as a whole.
+        let table = fts_table(def.code)?;
+        if !old.is_empty() {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE rowid = $1"
+            )))
+            .bind(id)
+            .execute(&mut **c)
+            .await?;
+        }
+        if !new.is_empty() {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO {table} (rowid, grams) VALUES ($1, $2)"
+            )))
+            .bind(id)
+            .bind(document(new_text))
+            .execute(&mut **c)
+            .await?;
+        }
+        return Ok(());
+    }
     let gone: Vec<&String> = old.difference(&new).collect();
     for chunk in gone.chunks(200) {
         let params: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
@@ -161,13 +284,16 @@ pub async fn index_record(
     insert_grams(tx, def.code, id, &added).await
 }
 
-/// Rebuilds the index of a whole module in batches (after bulk loads); returns records indexed.
+/// Rebuilds the index of a whole module in batches; returns the records indexed.
 pub async fn reindex(db: &Db, fs: &Fields) -> Result<usize> {
     let cols: Vec<&str> = fs
         .iter()
         .filter(|f| f.searchable && !f.custom)
         .map(|f| f.code)
         .collect();
+    if cols.is_empty() {
+        return Ok(0);
+    }
     let select = format!(
         "SELECT id, {} FROM {} WHERE id > $1 ORDER BY id LIMIT 2000",
         cols.iter()
@@ -176,17 +302,24 @@ pub async fn reindex(db: &Db, fs: &Fields) -> Result<usize> {
             .join(" || ' ' || "),
         fs.def.table
     );
-    {
-        let mut tx = db.begin().await?;
-        on_tx!(&mut tx, |c| sqlx::query(
-            "DELETE FROM search_grams WHERE module = $1"
-        )
-        .bind(fs.def.code)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
-        tx.commit().await?;
+    let mut tx = db.begin().await?;
+    match &mut tx {
+        Tx::Sqlite(c) => {
+            let table = fts_table(fs.def.code)?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO {table} ({table}) VALUES ('delete-all')"
+            )))
+            .execute(&mut **c)
+            .await?;
+        }
+        Tx::Postgres(c) => {
+            sqlx::query("DELETE FROM search_grams WHERE module = $1")
+                .bind(fs.def.code)
+                .execute(&mut **c)
+                .await?;
+        }
     }
+    tx.commit().await?;
     let mut after = 0i64;
     let mut count = 0;
     loop {
@@ -198,35 +331,22 @@ pub async fn reindex(db: &Db, fs: &Fields) -> Result<usize> {
         .await)?;
         let Some(last) = rows.last() else { break };
         after = last.0;
-        let mut tx = db.begin().await?;
-        let mut batch: Vec<(i64, String)> = vec![];
-        for (id, text) in &rows {
-            batch.extend(grams(text).into_iter().map(|g| (*id, g)));
-        }
-        for chunk in batch.chunks(300) {
-            let rows_sql: Vec<String> = (0..chunk.len())
-                .map(|i| format!("($1, ${}, ${})", 2 * i + 2, 2 * i + 3))
-                .collect();
-            let sql = format!(
-                "INSERT INTO search_grams (module, gram, record_id) VALUES {} ON CONFLICT DO NOTHING",
-                rows_sql.join(", ")
-            );
-            on_tx!(&mut tx, |c| {
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(fs.def.code);
-                for (id, g) in chunk {
-                    q = q.bind(g.as_str()).bind(*id);
-                }
-                q.execute(&mut *c).await.map(|r| r.rows_affected())
-            })?;
-        }
-        tx.commit().await?;
         count += rows.len();
+        let docs = rows
+            .into_iter()
+            .map(|(id, text)| (id, document(&text)))
+            .filter(|(_, doc)| !doc.is_empty())
+            .collect();
+        let mut tx = db.begin().await?;
+        crate::bulk::insert_docs(&mut tx, fs.def.code, docs).await?;
+        tx.commit().await?;
     }
     Ok(count)
 }
 
-/// How many records hold a gram, counting at most `cap` (cheap: an index range).
-pub async fn gram_frequency(db: &Db, module: &str, gram: &str, cap: i64) -> Result<i64> {
+/// How many records hold a gram in `search_grams` (PostgreSQL), counting at most `cap` (cheap:
+/// an index range).
+async fn gram_frequency(db: &Db, module: &str, gram: &str, cap: i64) -> Result<i64> {
     Ok(on_db!(db, read, |p| {
         sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT 1 FROM search_grams WHERE module = $1 AND gram = $2 LIMIT $3) s")
             .bind(module)

@@ -45,17 +45,39 @@ pub async fn acting_for(state: &AppState, user_id: i64) -> Result<Auth, AppError
     })
 }
 
-/// Recurring jobs: kind and period in seconds.
-pub const SCHEDULES: &[(&str, i64)] = &[(crate::services::pools::JOB_SWEEP, 60)];
+/// Recurring jobs: kind and period in seconds. The rules run again every day because results
+/// that depend on time ("days since the last follow-up", dates) change without any save.
+pub const SCHEDULES: &[(&str, i64)] = &[
+    (crate::services::pools::JOB_SWEEP, 60),
+    (rules::JOB_REEVALUATE, 86_400),
+];
 
 /// Queues the recurring jobs that are due (one server does, whatever the number of servers).
 pub async fn schedule(state: &AppState) -> Result<(), AppError> {
     for (kind, every) in SCHEDULES {
         let mut tx = state.db.begin().await?;
         if guanxi_store::pools::schedule_due(&mut tx, kind, *every, guanxi_store::now()).await? {
-            jobs::enqueue(&mut tx, kind, &serde_json::json!({}), None).await?;
+            if *kind == rules::JOB_REEVALUATE {
+                queue_reevaluation(&mut tx).await?;
+            } else {
+                jobs::enqueue(&mut tx, kind, &serde_json::json!({}), None).await?;
+            }
         }
         tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// The daily re-evaluation, as the system: nothing at all without an active rule (every rule
+/// change queues its own run, which clears what a deactivated rule left), and no second run
+/// while one waits.
+async fn queue_reevaluation(tx: &mut guanxi_store::Tx) -> Result<(), AppError> {
+    let rules_on = guanxi_store::rules::tx_list(tx)
+        .await?
+        .iter()
+        .any(|r| r.active);
+    if rules_on {
+        guanxi_store::rules::queue_reevaluation(tx, rules::JOB_REEVALUATE, None).await?;
     }
     Ok(())
 }

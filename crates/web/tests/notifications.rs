@@ -1,15 +1,22 @@
 //! Notifications (站内消息) on every database: written through the service in a transaction,
 //! listed with keyset pages and rendered in the reader's language, read one by one or all at
 //! once, invisible and untouchable to another user; the live feed delivers a notification
-//! written after it opened; the administrators' jobs page.
+//! written after it opened; the sweep and pool moves waking the feeds of the users they
+//! notify; the administrators' jobs page and the rules' daily run.
 
 mod common;
+mod rules_common;
 
 use std::time::Duration;
 
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use common::{Api, TestApp, backends};
+use guanxi_web::jobs::{SCHEDULES, schedule};
 use guanxi_web::services::notifications::{notify, wake};
+use guanxi_web::services::sweep::sweep;
+use guanxi_web::services::{pools, rules};
 use guanxi_web::{AppState, WebConfig};
+use rules_common::{manufacturing_and_score, reevaluated, rule};
 use serde_json::{Value, json};
 
 /// Writes a notification the way a module does: inside a transaction, woken after the commit.
@@ -299,23 +306,9 @@ async fn jobs_page_for_administrators_only() {
             .await
             .unwrap();
         tx.commit().await.unwrap();
-        let schedule = "INSERT INTO schedules (name, every_seconds, next_run_at) VALUES ('rules.reevaluate', 3600, $1)";
-        match &app.db {
-            guanxi_store::Db::Sqlite { write, .. } => {
-                sqlx::query(schedule)
-                    .bind(guanxi_store::now())
-                    .execute(write)
-                    .await
-                    .unwrap();
-            }
-            guanxi_store::Db::Postgres(p) => {
-                sqlx::query(schedule)
-                    .bind(guanxi_store::now())
-                    .execute(p)
-                    .await
-                    .unwrap();
-            }
-        }
+        // The recurring jobs are on the page, the rules' daily run among them.
+        let state = AppState::new(app.db.clone(), WebConfig::default());
+        guanxi_web::jobs::schedule(&state).await.unwrap();
         let page = |api: &Api| {
             reqwest::Client::new()
                 .get(app.url("/admin/jobs"))
@@ -328,7 +321,10 @@ async fn jobs_page_for_administrators_only() {
         assert!(html.contains("后台任务"));
         assert!(html.contains(&format!("id=\"job-{job}\"")), "{html}");
         assert!(html.contains("公海回落检查") && html.contains("规则重新评估"));
-        assert!(html.contains("每 1 小时"));
+        assert!(
+            html.contains("每 1 天") && html.contains("每 1 分钟"),
+            "{html}"
+        );
         assert!(html.contains("href=\"/admin/jobs\""), "in the menu");
         assert_eq!(page(&li).await.unwrap().status(), 403);
         let home = reqwest::Client::new()
@@ -342,6 +338,145 @@ async fn jobs_page_for_administrators_only() {
             .unwrap();
         assert!(!home.contains("href=\"/admin/jobs\""));
         assert!(home.contains("id=\"bell-count\""));
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_sweep_and_pool_moves_wake_the_users_they_notify() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let state = AppState::new(app.db.clone(), WebConfig::default());
+        let mut woken = state.notifications.subscribe();
+        let admin = app.admin().await;
+        let admin_id = admin.ok("GET", "/api/v1/me", None).await["id"]
+            .as_i64()
+            .unwrap();
+        let sales = admin.role_id("sales").await;
+        let east = admin.department("华东", None).await;
+        let zhang_id = admin.user("zhang", Some(east), &[sales]).await;
+        let pool = admin
+            .ok(
+                "POST",
+                "/api/v1/pools",
+                Some(
+                    json!({"name": "华东公海", "fall_back_days": 30, "warn_days": 5,
+                    "members": [{"kind": "department", "ref_id": east}]}),
+                ),
+            )
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        let zhang = app.api("zhang", "password-123").await;
+        let id = zhang
+            .ok(
+                "POST",
+                "/api/v1/customers",
+                Some(json!({"name": "宁波海港"})),
+            )
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        let c = zhang
+            .ok("GET", &format!("/api/v1/customers/{id}"), None)
+            .await;
+        let deadline = DateTime::parse_from_rfc3339(c["fall_back_at"].as_str().unwrap())
+            .unwrap()
+            .with_timezone(&Utc);
+
+        // The warning, the fall-back and a manager's assignment each wake the owner's feeds.
+        let r = sweep(&state, deadline - ChronoDuration::days(2), false)
+            .await
+            .unwrap();
+        assert_eq!(r.warned.len(), 1);
+        assert_eq!(woken.try_recv().unwrap(), zhang_id);
+        let r = sweep(&state, deadline + ChronoDuration::minutes(1), false)
+            .await
+            .unwrap();
+        assert_eq!(r.fell_back.len(), 1);
+        assert_eq!(woken.try_recv().unwrap(), zhang_id);
+        let auth = guanxi_web::jobs::acting_for(&state, admin_id)
+            .await
+            .unwrap();
+        pools::assign(&state, &auth, pool, &[id], zhang_id)
+            .await
+            .unwrap();
+        assert_eq!(woken.try_recv().unwrap(), zhang_id);
+        assert!(woken.try_recv().is_err(), "one wake a move");
+
+        let list = zhang.ok("GET", "/api/v1/notifications", None).await;
+        let kinds: Vec<&str> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            ["transfer", "fall_back", "fall_back_warning"],
+            "{list}"
+        );
+        app.finish().await;
+    }
+}
+
+/// Makes the daily re-evaluation due now.
+async fn daily_run_due(db: &guanxi_store::Db) {
+    let sql = "UPDATE schedules SET next_run_at = $1 WHERE name = 'rules.reevaluate'";
+    let at = guanxi_store::now() - ChronoDuration::seconds(1);
+    match db {
+        guanxi_store::Db::Sqlite { write, .. } => {
+            sqlx::query(sql).bind(at).execute(write).await.unwrap();
+        }
+        guanxi_store::Db::Postgres(p) => {
+            sqlx::query(sql).bind(at).execute(p).await.unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_rules_run_again_daily_once_and_only_with_active_rules() {
+    let daily: Vec<_> = SCHEDULES
+        .iter()
+        .filter(|(kind, _)| *kind == rules::JOB_REEVALUATE)
+        .collect();
+    assert_eq!(daily, [&(rules::JOB_REEVALUATE, 86_400)]);
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin().await;
+        let a = AppState::new(app.db.clone(), WebConfig::default());
+        let b = AppState::new(app.db.clone(), WebConfig::default());
+        let system_runs = || async {
+            guanxi_store::jobs::recent(&app.db, 1000)
+                .await
+                .unwrap()
+                .iter()
+                .filter(|j| j.kind == rules::JOB_REEVALUATE && j.created_by.is_none())
+                .count()
+        };
+
+        // Without an active rule a due day queues nothing.
+        schedule(&a).await.unwrap();
+        daily_run_due(&app.db).await;
+        schedule(&a).await.unwrap();
+        assert_eq!(system_runs().await, 0);
+
+        // With one, two schedulers and the test server's runner queue it once, and it runs.
+        rule(
+            &admin,
+            "classification",
+            "重点制造",
+            manufacturing_and_score(50),
+            "a",
+        )
+        .await;
+        reevaluated(&app.db).await;
+        daily_run_due(&app.db).await;
+        let (ra, rb) = tokio::join!(schedule(&a), schedule(&b));
+        ra.unwrap();
+        rb.unwrap();
+        assert_eq!(system_runs().await, 1);
+        reevaluated(&app.db).await;
         app.finish().await;
     }
 }

@@ -539,13 +539,13 @@ async fn the_pages_work_without_scripts() {
             "{html}"
         );
 
-        // 交还规则 from the customer's page.
+        // The customer's page says why, and hands a level set by hand back to the rules.
         let id = customer(&api, "宁波精工机械", "manufacturing").await;
         exec(&app.db, &format!("UPDATE customers SET score = 70, credit_manual = TRUE, credit_level = '3' WHERE id = {id}")).await;
         reevaluated(&app.db).await;
-        let fragment = format!("/customers/{id}/rules-explanation");
+        let page = format!("/customers/{id}");
         let html = web
-            .get(app.url(&fragment))
+            .get(app.url(&page))
             .send()
             .await
             .unwrap()
@@ -553,7 +553,9 @@ async fn the_pages_work_without_scripts() {
             .await
             .unwrap();
         assert!(
-            html.contains("id=\"hand-back\"") && html.contains("手动指定"),
+            html.contains("id=\"rules-explanation\"")
+                && html.contains("id=\"hand-back\"")
+                && html.contains("手动指定"),
             "{html}"
         );
         let r = post(&format!("/customers/{id}/credit/hand-back"), vec![]).await;
@@ -562,7 +564,7 @@ async fn the_pages_work_without_scripts() {
             format!("/customers/{id}?ok=flash-credit-handed-back").as_str()
         );
         let html = web
-            .get(app.url(&fragment))
+            .get(app.url(&page))
             .send()
             .await
             .unwrap()
@@ -570,7 +572,9 @@ async fn the_pages_work_without_scripts() {
             .await
             .unwrap();
         assert!(
-            !html.contains("id=\"hand-back\"") && html.contains("A 类（重点）"),
+            !html.contains("id=\"hand-back\"")
+                && html.contains("A 类（重点）")
+                && html.contains("规则“重点制造”：行业 = 制造业 且 评分 ≥ 50"),
             "{html}"
         );
         reevaluated(&app.db).await;

@@ -93,6 +93,7 @@ async fn data_set(
                 seed: opts.seed,
                 force: false,
                 progress: true,
+                today: None,
             },
         )
         .await?;

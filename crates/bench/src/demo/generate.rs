@@ -1,12 +1,14 @@
 //! Row generation: every value of a record comes from (seed, record index), so the same seed
 //! gives the same data on any database; names, landlines and mobiles are unique by construction
-//! (bijections of the index), not by lookups.
+//! (bijections of the index), not by lookups. A customer's follow-ups and pool standing come
+//! from `activity`.
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use guanxi_core::engine::{CONTACTS, CUSTOMERS, ModuleDef, ORGANISATIONS};
 use guanxi_store::bulk::Val;
 use guanxi_store::search;
 
+use super::activity::{self, Activity};
 use super::org::{DemoUser, full_pinyin, person_name};
 use crate::rng::{Permutation, Rng};
 use crate::words::*;
@@ -31,6 +33,12 @@ pub const CUSTOMER_COLUMNS: &[&str] = &[
     "website",
     "tags",
     "notes",
+    "score",
+    "last_follow_up_at",
+    "pool_id",
+    "fall_back_at",
+    "warn_at",
+    "released_at",
 ];
 
 pub const CONTACT_COLUMNS: &[&str] = &[
@@ -96,6 +104,7 @@ pub struct Start {
     pub customer_id: i64,
     pub contact_id: i64,
     pub organisation_id: i64,
+    pub follow_up_id: i64,
     /// Records already present, so that an added run continues the unique sequences.
     pub customers_before: u64,
     pub contacts_before: u64,
@@ -103,7 +112,7 @@ pub struct Start {
 }
 
 /// Generated rows of one batch of customers, with their quick-search grams (gram, record id),
-/// sorted.
+/// sorted, and their activity.
 #[derive(Default)]
 pub struct Batch {
     pub customers: Vec<Vec<Val>>,
@@ -112,6 +121,16 @@ pub struct Batch {
     pub customer_grams: Vec<(String, i64)>,
     pub contact_grams: Vec<(String, i64)>,
     pub organisation_grams: Vec<(String, i64)>,
+    pub follow_ups: Vec<Vec<Val>>,
+    /// `follow_up_behaviours` rows.
+    pub behaviours: Vec<Vec<Val>>,
+    /// `ownership_events` rows (without ids).
+    pub events: Vec<Vec<Val>>,
+    /// Customers in a pool, owned customers due to fall back when the data was made, and
+    /// visits planned for the coming days.
+    pub pooled: u64,
+    pub due: u64,
+    pub appointments: u64,
 }
 
 /// Positions in `columns` of the module's searchable fields, as the engine declares them.
@@ -154,8 +173,10 @@ pub struct Generator {
     mobiles: Permutation,
     brand_pinyin: Vec<String>,
     anchor: DateTime<Utc>,
-    /// Contacts generated so far in this run (contact ids follow on).
+    activity: Activity,
+    /// Contacts and follow-ups generated so far in this run (their ids follow on).
     contacts: u64,
+    next_follow_up: i64,
     /// Whether batches carry their quick-search grams.
     grams: bool,
 }
@@ -196,6 +217,7 @@ impl Generator {
         cities: Vec<City>,
         users: &[DemoUser],
         dict: Dictionaries,
+        activity: Activity,
     ) -> anyhow::Result<Generator> {
         let mut owners: Vec<(Territory, Vec<DemoUser>)> = vec![];
         for u in users.iter().filter(|u| u.role == "sales") {
@@ -232,11 +254,10 @@ impl Generator {
             phones: Permutation::new(80_000_000, seed, 3),
             mobiles: Permutation::new(100_000_000, seed, 4),
             brand_pinyin,
-            anchor: Utc
-                .with_ymd_and_hms(2025, 6, 30, 0, 0, 0)
-                .single()
-                .unwrap_or_default(),
+            anchor: activity.today,
+            activity,
             contacts: 0,
+            next_follow_up: start.follow_up_id,
             grams: true,
         })
     }
@@ -247,8 +268,8 @@ impl Generator {
         self
     }
 
-    /// Creation times rise with the index over the two years before a fixed date, so that the
-    /// data is the same whenever it is generated.
+    /// Creation times rise with the index over the two years before the day the data is made
+    /// for, so that a seed and a day give the same data.
     fn created(&self, r: &mut Rng, j: u64) -> (DateTime<Utc>, DateTime<Utc>) {
         let base = self.anchor - Duration::seconds(TWO_YEARS_SECS);
         let offset =
@@ -366,9 +387,10 @@ impl Generator {
         let org_id = self.start.organisation_id + (j / CUSTOMERS_PER_ORGANISATION) as i64;
         let mut row = vec![Val::Int(id)];
         row.extend(common(created, updated));
+        let customer_type = code(&mut r, &self.dict.customer_type, &[15, 35, 30, 20]);
         row.extend([
             text(guanxi_web::pinyin::initials(&name)),
-            code(&mut r, &self.dict.customer_type, &[15, 35, 30, 20]),
+            customer_type.clone(),
             code(&mut r, &self.dict.customer_source, &[25, 30, 20, 10, 5, 10]),
             industry,
             code(&mut r, &self.dict.customer_level, &[15, 55, 30]),
@@ -380,8 +402,8 @@ impl Generator {
             maybe(&mut r, 10, |r| r.pick(NOTES).to_string()),
         ]);
         row.insert(7, text(name));
-        b.customers.push(row);
         let count = 1 + r.weighted(&[20, 20, 25, 20, 15]) as u64;
+        let mut people = Vec::with_capacity(count as usize);
         for k in 0..count {
             let c = self.start.contacts_before + self.contacts;
             let mut cr = Rng::for_item(self.seed, 11, c);
@@ -406,7 +428,9 @@ impl Generator {
                 Val::Null
             };
             let (created, updated) = (created, updated + Duration::seconds(k as i64));
-            let mut row = vec![Val::Int(self.start.contact_id + self.contacts as i64)];
+            let contact_id = self.start.contact_id + self.contacts as i64;
+            people.push((contact_id, person.clone()));
+            let mut row = vec![Val::Int(contact_id)];
             row.extend(common(created, updated));
             row.extend([
                 text(person.clone()),
@@ -430,6 +454,39 @@ impl Generator {
             b.contacts.push(row);
             self.contacts += 1;
         }
+        let customer = activity::Customer {
+            id,
+            index: g,
+            owner: &owner,
+            created,
+            customer_type: match &customer_type {
+                Val::Text(t) => Some(t.as_str()),
+                _ => None,
+            },
+            contacts: &people,
+        };
+        let a = self
+            .activity
+            .customer(self.seed, &customer, &mut self.next_follow_up, b);
+        if let Some(released) = a.released_at {
+            // In a pool: no owner, no department (what a fall-back or a release leaves).
+            row[1] = Val::Null;
+            row[2] = Val::Null;
+            row[6] = Val::Time(updated.max(released));
+            b.pooled += 1;
+        }
+        b.due += u64::from(a.fall_back_at.is_some_and(|t| t <= self.activity.now));
+        b.appointments += u64::from(a.appointment);
+        let time = |t: Option<DateTime<Utc>>| t.map_or(Val::Null, Val::Time);
+        row.extend([
+            Val::Int(a.score),
+            time(a.last_follow_up_at),
+            a.pool_id.map_or(Val::Null, Val::Int),
+            time(a.fall_back_at),
+            time(a.warn_at),
+            time(a.released_at),
+        ]);
+        b.customers.push(row);
     }
 
     fn organisation(
@@ -504,95 +561,4 @@ pub fn credit_code(r: &mut Rng, region: &str) -> String {
         }
     }
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn user(id: i64, t: Territory) -> DemoUser {
-        DemoUser {
-            id,
-            username: format!("u{id}"),
-            display_name: format!("用户{id}"),
-            department: "上海组",
-            department_id: 3,
-            role: "sales",
-            territory: Some(t),
-        }
-    }
-
-    fn generator(seed: u64, n: u64) -> Generator {
-        let cities = CITIES
-            .iter()
-            .map(|c| City {
-                prefix: c.0,
-                area_code: c.2,
-                territory: c.3,
-                districts: vec![(format!("{}02", c.1), "某区".into())],
-            })
-            .collect();
-        let dict = Dictionaries {
-            industry: vec!["manufacturing".into(), "it".into()],
-            gender: vec!["male".into(), "female".into()],
-            ..Dictionaries::default()
-        };
-        let users = [
-            user(1, Territory::Shanghai),
-            user(2, Territory::Hangzhou),
-            user(3, Territory::South),
-            user(4, Territory::North),
-        ];
-        Generator::new(seed, n, Start::default(), cities, &users, dict).unwrap()
-    }
-
-    #[test]
-    fn deterministic_unique_and_well_formed() {
-        let a = generator(7, 2000).batch(0, 2000);
-        let b = generator(7, 2000).batch(0, 2000);
-        assert_eq!(a.customers, b.customers);
-        assert_eq!(a.contacts, b.contacts);
-        assert_ne!(generator(8, 2000).batch(0, 10).customers, a.customers[..10]);
-        assert_eq!(a.organisations.len(), 200);
-        let avg = a.contacts.len() as f64 / 2000.0;
-        assert!((2.5..3.5).contains(&avg), "contacts per customer: {avg}");
-        let col = |rows: &[Vec<Val>], cols: &[&str], c: &str| -> Vec<String> {
-            let i = cols.iter().position(|x| *x == c).unwrap();
-            rows.iter()
-                .filter_map(|r| match &r[i] {
-                    Val::Text(s) => Some(s.clone()),
-                    _ => None,
-                })
-                .collect()
-        };
-        let unique = |mut v: Vec<String>| {
-            let n = v.len();
-            v.sort();
-            v.dedup();
-            v.len() == n
-        };
-        let names = col(&a.customers, CUSTOMER_COLUMNS, "name");
-        assert!(
-            names.iter().all(|n| n.ends_with("公司")),
-            "{:?}",
-            &names[..3]
-        );
-        assert!(unique(names));
-        assert!(unique(col(&a.customers, CUSTOMER_COLUMNS, "phone")));
-        let mobiles = col(&a.contacts, CONTACT_COLUMNS, "mobile");
-        assert!(mobiles.iter().all(|m| m.len() == 11
-            && m.starts_with('1')
-            && (b'3'..=b'9').contains(&m.as_bytes()[1])
-            && m.bytes().all(|b| b.is_ascii_digit())));
-        assert!(unique(mobiles));
-        for c in col(&a.organisations, ORGANISATION_COLUMNS, "credit_code") {
-            assert!(guanxi_core::engine::valid_credit_code(&c), "{c}");
-        }
-        let pinyin = col(&a.customers, CUSTOMER_COLUMNS, "pinyin");
-        assert!(pinyin.iter().all(|p| {
-            !p.is_empty()
-                && p.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        }));
-    }
 }

@@ -1,14 +1,19 @@
 //! `guanxi demo`: a realistic, deterministic data set — a sales organisation of thirty people,
-//! customers with Chinese company names, about three contacts each, and a group organisation per
-//! ten customers — written through the bulk path (see `guanxi_store::bulk`), not the API.
-//!
-//! Follow-ups and customer pools do not exist yet; the generator grows with each new module.
+//! customers with Chinese company names, about three contacts each, a group organisation per
+//! ten customers, about five follow-ups per customer over the last two years, and public pools
+//! holding some customers while the others count down to their fall-back — written through the
+//! bulk path (see `guanxi_store::bulk`), not the API.
 
+pub mod activity;
 pub mod generate;
 pub mod org;
+pub mod pools;
+#[cfg(test)]
+mod tests;
 
 use std::time::Instant;
 
+use chrono::NaiveDate;
 use guanxi_store::bulk::{self, Load};
 use guanxi_store::{Db, audit, dictionary, regions};
 
@@ -28,6 +33,9 @@ pub struct DemoOptions {
     pub force: bool,
     /// Print progress lines for large runs.
     pub progress: bool,
+    /// The day the data is made for (times are counted back and forward from it): today
+    /// (UTC) when not given.
+    pub today: Option<NaiveDate>,
 }
 
 #[derive(Clone, Debug)]
@@ -36,6 +44,16 @@ pub struct DemoReport {
     pub customers: u64,
     pub contacts: u64,
     pub organisations: u64,
+    pub follow_ups: u64,
+    /// Behaviours named by the follow-ups (`follow_up_behaviours`).
+    pub behaviours: u64,
+    pub pools: u64,
+    /// Customers in a pool without an owner.
+    pub pooled: u64,
+    /// Owned customers whose fall-back deadline had passed when the data was made.
+    pub due: u64,
+    /// Visits planned for the coming week.
+    pub appointments: u64,
     /// Rows of the quick-search index (`search_grams`) written for them.
     pub grams: u64,
     /// Seconds for the records (not the users): generation, insert, index build and commit.
@@ -46,7 +64,7 @@ pub struct DemoReport {
 
 impl DemoReport {
     pub fn rows(&self) -> u64 {
-        self.customers + self.contacts + self.organisations
+        self.customers + self.contacts + self.organisations + self.follow_ups + self.behaviours
     }
 
     pub fn rows_per_sec(&self) -> f64 {
@@ -96,8 +114,12 @@ async fn dictionaries(db: &Db) -> anyhow::Result<Dictionaries> {
     })
 }
 
-/// A generator over the demo organisation of `db` (created when missing), with ids from 1: for
-/// producing the same rows elsewhere (the benchmark's raw insert limit).
+fn today(opts_today: Option<NaiveDate>) -> NaiveDate {
+    opts_today.unwrap_or_else(|| chrono::Utc::now().date_naive())
+}
+
+/// A generator over the demo organisation of `db` (created when missing), with ids from 1, as
+/// of today: for producing the same rows elsewhere (the benchmark's raw insert limit, files).
 pub async fn generator(db: &Db, seed: u64, n: u64) -> anyhow::Result<Generator> {
     guanxi_store::setup::ensure_builtin_roles(db).await?;
     let users = org::ensure(db, seed).await?;
@@ -105,8 +127,10 @@ pub async fn generator(db: &Db, seed: u64, n: u64) -> anyhow::Result<Generator> 
         customer_id: 1,
         contact_id: 1,
         organisation_id: 1,
+        follow_up_id: 1,
         ..Start::default()
     };
+    let activity = activity::load(db, &users, true, today(None)).await?;
     Generator::new(
         seed,
         n,
@@ -114,6 +138,7 @@ pub async fn generator(db: &Db, seed: u64, n: u64) -> anyhow::Result<Generator> 
         cities(db).await?,
         &users,
         dictionaries(db).await?,
+        activity,
     )
 }
 
@@ -129,23 +154,34 @@ pub async fn run(db: &Db, opts: &DemoOptions) -> anyhow::Result<DemoReport> {
     let users = org::ensure(db, opts.seed).await?;
     let cities = cities(db).await?;
     let dict = dictionaries(db).await?;
+    let activity = activity::load(db, &users, before > 0, today(opts.today)).await?;
+    let pools = activity.pools.len() as u64;
     // Counted before the load starts: on PostgreSQL its transaction locks the tables.
     let contacts_before = bulk::count(db, "contacts").await? as u64;
     let organisations_before = bulk::count(db, "organisations").await? as u64;
     let started = Instant::now();
-    let tables = ["organisations", "customers", "contacts"];
+    // `follow_up_behaviours` is loaded too, but has no id to move a sequence past: its rows
+    // arrive in key order, so its indexes stay.
+    let tables = [
+        "organisations",
+        "customers",
+        "contacts",
+        "follow_ups",
+        "ownership_events",
+    ];
     let mut load = Load::begin(db, &tables).await?;
     let rebuilt_indexes = load.rebuilds_indexes();
     let start = Start {
         customer_id: load.next_id("customers").await?,
         contact_id: load.next_id("contacts").await?,
         organisation_id: load.next_id("organisations").await?,
+        follow_up_id: load.next_id("follow_ups").await?,
         customers_before: before as u64,
         contacts_before,
         organisations_before,
     };
     let n = opts.customers;
-    let mut generator = Generator::new(opts.seed, n, start, cities, &users, dict)?;
+    let mut generator = Generator::new(opts.seed, n, start, cities, &users, dict, activity)?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(3);
     // Generation runs on its own thread, so it overlaps with the database's work.
     let producer = tokio::task::spawn_blocking(move || {
@@ -159,6 +195,7 @@ pub async fn run(db: &Db, opts: &DemoOptions) -> anyhow::Result<DemoReport> {
         }
     });
     let (mut customers, mut contacts, mut organisations, mut grams) = (0u64, 0u64, 0u64, 0u64);
+    let mut counts = Counts::default();
     let mut next_report = 100_000;
     let mut failed = None;
     while let Some(b) = rx.recv().await {
@@ -167,6 +204,7 @@ pub async fn run(db: &Db, opts: &DemoOptions) -> anyhow::Result<DemoReport> {
         organisations += b.organisations.len() as u64;
         grams +=
             (b.customer_grams.len() + b.contact_grams.len() + b.organisation_grams.len()) as u64;
+        counts.add(&b);
         let step = async {
             load.insert(
                 "organisations",
@@ -181,7 +219,17 @@ pub async fn run(db: &Db, opts: &DemoOptions) -> anyhow::Result<DemoReport> {
             load.insert_grams("organisations", b.organisation_grams)
                 .await?;
             load.insert_grams("customers", b.customer_grams).await?;
-            load.insert_grams("contacts", b.contact_grams).await
+            load.insert_grams("contacts", b.contact_grams).await?;
+            load.insert("follow_ups", activity::FOLLOW_UP_COLUMNS, b.follow_ups)
+                .await?;
+            load.insert(
+                "follow_up_behaviours",
+                activity::BEHAVIOUR_COLUMNS,
+                b.behaviours,
+            )
+            .await?;
+            load.insert("ownership_events", activity::EVENT_COLUMNS, b.events)
+                .await
         };
         if let Err(e) = step.await {
             failed = Some(e);
@@ -189,7 +237,8 @@ pub async fn run(db: &Db, opts: &DemoOptions) -> anyhow::Result<DemoReport> {
         }
         if opts.progress && customers >= next_report {
             eprintln!(
-                "  {customers} customers, {contacts} contacts ({:.0} s)",
+                "  {customers} customers, {contacts} contacts, {} follow-ups ({:.0} s)",
+                counts.follow_ups,
                 started.elapsed().as_secs_f64()
             );
             next_report += 100_000;
@@ -213,7 +262,10 @@ pub async fn run(db: &Db, opts: &DemoOptions) -> anyhow::Result<DemoReport> {
         audit::Event::new(
             "demo.generate",
             format!(
-                "demo data: {customers} customers, {contacts} contacts, {organisations} organisations (seed {})",
+                "demo data: {customers} customers, {contacts} contacts, {organisations} organisations, \
+                 {} follow-ups, {} customers in pools (seed {})",
+                counts.follow_ups,
+                counts.pooled,
                 opts.seed
             ),
         ),
@@ -225,8 +277,34 @@ pub async fn run(db: &Db, opts: &DemoOptions) -> anyhow::Result<DemoReport> {
         customers,
         contacts,
         organisations,
+        follow_ups: counts.follow_ups,
+        behaviours: counts.behaviours,
+        pools,
+        pooled: counts.pooled,
+        due: counts.due,
+        appointments: counts.appointments,
         grams,
         secs,
         rebuilt_indexes,
     })
+}
+
+/// The activity's rows and customers counted over the batches.
+#[derive(Default)]
+struct Counts {
+    follow_ups: u64,
+    behaviours: u64,
+    pooled: u64,
+    due: u64,
+    appointments: u64,
+}
+
+impl Counts {
+    fn add(&mut self, b: &Batch) {
+        self.follow_ups += b.follow_ups.len() as u64;
+        self.behaviours += b.behaviours.len() as u64;
+        self.pooled += b.pooled;
+        self.due += b.due;
+        self.appointments += b.appointments;
+    }
 }

@@ -11,7 +11,7 @@ use crate::{Db, Result, StoreError, Tx, on_db, on_tx};
 pub struct OwnershipEvent {
     pub id: i64,
     pub at: DateTime<Utc>,
-    /// create, claim, release, assign, fall_back, transfer.
+    /// create, claim, release, assign, fall_back, transfer, import (into a pool).
     pub event: String,
     pub from_user: Option<i64>,
     pub from_name: Option<String>,
@@ -167,6 +167,50 @@ pub async fn put_in_pool(
     .map(|r| r.rows_affected())
     })?;
     Ok(n == 1)
+}
+
+/// Customers an import has just created go straight into a pool: no owner, no department, no
+/// deadline, released now — as a release leaves them — and an `import` entry on each one's
+/// timeline. Two statements for the whole batch, whatever its size. Returns how many moved.
+pub async fn import_into_pool(
+    tx: &mut Tx,
+    customer_ids: &[i64],
+    pool_id: i64,
+    by_user: Option<i64>,
+    at: DateTime<Utc>,
+) -> Result<u64> {
+    if customer_ids.is_empty() {
+        return Ok(0);
+    }
+    // Ids are integers, written into the statement: no limit on bound parameters to meet.
+    let ids = customer_ids
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let update = format!(
+        "UPDATE customers SET owner_id = NULL, department_id = NULL, pool_id = $1, released_at = $2, \
+         owned_at = NULL, fall_back_at = NULL, warn_at = NULL WHERE id IN ({ids}) AND deleted_at IS NULL"
+    );
+    let n = on_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(update.as_str()))
+        .bind(pool_id)
+        .bind(at)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    let events = format!(
+        "INSERT INTO ownership_events (customer_id, at, event, from_user, to_user, pool_id, reason, by_user) \
+         SELECT id, $1, 'import', NULL, NULL, $2, NULL, $3 FROM customers WHERE id IN ({ids}) AND pool_id = $2 \
+         ORDER BY id"
+    );
+    on_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(events.as_str()))
+        .bind(at)
+        .bind(pool_id)
+        .bind(by_user)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n)
 }
 
 /// Customers a user owns now.

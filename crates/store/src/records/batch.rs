@@ -97,7 +97,7 @@ pub async fn insert_many(
     cols.extend(builtin.iter().map(|f| f.code));
     cols.push("custom");
     let mut out = Vec::with_capacity(rows.len());
-    let mut grams = vec![];
+    let mut docs = Vec::with_capacity(rows.len());
     let mut history = Vec::with_capacity(rows.len());
     for (r, id) in rows.iter().zip(&ids) {
         let dept = r.owner_id.and_then(|o| depts.get(&o).copied().flatten());
@@ -125,8 +125,10 @@ pub async fn insert_many(
             Val::Text(Value::Object(custom).to_string())
         });
         out.push(row);
-        let text = crate::search::text_of(fs, &r.values);
-        grams.extend(crate::search::grams(&text).into_iter().map(|g| (g, *id)));
+        let doc = crate::search::document(&crate::search::text_of(fs, &r.values));
+        if !doc.is_empty() {
+            docs.push((*id, doc));
+        }
         history.push(vec![
             Val::Text(fs.def.code.to_owned()),
             Val::Int(*id),
@@ -153,9 +155,7 @@ pub async fn insert_many(
         history,
     )
     .await?;
-    // In gram order: each gram's new entries land together at the end of its range.
-    grams.sort_unstable();
-    bulk::insert_grams(tx, fs.def.code, grams).await?;
+    bulk::insert_docs(tx, fs.def.code, docs).await?;
     Ok(ids)
 }
 

@@ -348,25 +348,19 @@ async fn list_where(db: &Db, fs: &Fields, within: &str, q: &ListQuery) -> Result
     {
         // Rare grams: candidates come from the search index. Common ones (in thousands of
         // records): the ordered scan below finds a page of matches quickly by itself.
-        if let Some(grams) = crate::search::query_grams(text) {
-            const DENSE: i64 = 20_000;
-            let mut by_freq = vec![];
-            for g in &grams {
-                by_freq.push((
-                    crate::search::gram_frequency(db, fs.def.code, g, DENSE).await?,
-                    g.clone(),
-                ));
+        match crate::search::candidates(db, fs.def.code, text).await? {
+            crate::search::Candidates::Scan => {}
+            crate::search::Candidates::Match { table, expr } => {
+                let p = sql.param(Bind::Text(Some(expr)));
+                sql.text +=
+                    &format!(" AND t.id IN (SELECT rowid FROM {table} WHERE {table} MATCH {p})");
             }
-            by_freq.sort();
-            // Every gram in tens of thousands of records: matches are dense, and the ordered
-            // scan finds a page of them quickly by itself.
-            if by_freq.first().is_some_and(|(n, _)| *n < DENSE) {
+            crate::search::Candidates::Grams(grams) => {
                 let m = sql.param(Bind::Text(Some(fs.def.code.to_owned())));
-                let subs: Vec<String> = by_freq
-                    .iter()
-                    .take(3)
-                    .map(|(_, g)| {
-                        let p = sql.param(Bind::Text(Some(g.clone())));
+                let subs: Vec<String> = grams
+                    .into_iter()
+                    .map(|g| {
+                        let p = sql.param(Bind::Text(Some(g)));
                         format!(
                             "SELECT record_id FROM search_grams WHERE module = {m} AND gram = {p}"
                         )

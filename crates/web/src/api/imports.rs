@@ -191,6 +191,12 @@ pub struct MappingInput {
     /// duplicate rule only warns).
     #[serde(default = "skip")]
     pub on_duplicate: String,
+    /// Customers only: the public pool new customers go into, with no owner (an `import` entry
+    /// on each one's ownership timeline). Only a pool the caller manages (its manager, or an
+    /// administrator of pools); not together with an owner column. Absent or null: new records
+    /// are owned by the importing user or the owner column's users.
+    #[serde(default)]
+    pub pool_id: Option<i64>,
 }
 
 fn skip() -> String {
@@ -206,7 +212,15 @@ pub async fn set_mapping(
     Path(i): Path<String>,
     Json(input): Json<MappingInput>,
 ) -> AppResult<axum::Json<ImportStatus>> {
-    let imp = svc::set_mapping(&s, &auth, id(&i)?, &input.mapping, &input.on_duplicate).await?;
+    let imp = svc::set_mapping(
+        &s,
+        &auth,
+        id(&i)?,
+        &input.mapping,
+        &input.on_duplicate,
+        input.pool_id,
+    )
+    .await?;
     Ok(axum::Json(status(imp)))
 }
 

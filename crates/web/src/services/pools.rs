@@ -174,7 +174,7 @@ pub async fn claim(
         if from_pool != pool_id {
             return Err(AppError::NotFound);
         }
-        moved(
+        let told = moved(
             state,
             auth,
             &mut tx,
@@ -188,6 +188,7 @@ pub async fn claim(
         )
         .await?;
         tx.commit().await?;
+        wake(state, told);
         got.push(*id);
     }
     Ok(got)
@@ -223,7 +224,7 @@ pub async fn assign(
         if pools::take(&mut tx, *id, to, t).await? != Some(pool_id) {
             return Err(AppError::conflict("pool-error-taken"));
         }
-        moved(
+        let told = moved(
             state,
             auth,
             &mut tx,
@@ -237,6 +238,7 @@ pub async fn assign(
         )
         .await?;
         tx.commit().await?;
+        wake(state, told);
         got.push(*id);
     }
     Ok(got)
@@ -266,7 +268,7 @@ pub async fn release(state: &AppState, auth: &Auth, id: i64, reason: &str) -> Ap
     if !pools::put_in_pool(&mut tx, id, pool.id, auth.actor.user_id, t).await? {
         return Err(AppError::conflict("pool-error-taken"));
     }
-    moved(
+    let told = moved(
         state,
         auth,
         &mut tx,
@@ -280,6 +282,7 @@ pub async fn release(state: &AppState, auth: &Auth, id: i64, reason: &str) -> Ap
     )
     .await?;
     tx.commit().await?;
+    wake(state, told);
     Ok(pool.id)
 }
 
@@ -299,6 +302,7 @@ async fn owner_pool(state: &AppState, user_id: i64) -> AppResult<Option<Pool>> {
 }
 
 /// The bookkeeping of every move: history line, timeline, deadline, audit, notification.
+/// Returns the user it notified, whom the caller wakes after the commit ([`wake`]).
 #[expect(clippy::too_many_arguments, reason = "one move's whole description")]
 async fn moved(
     state: &AppState,
@@ -311,7 +315,7 @@ async fn moved(
     pool: Option<i64>,
     reason: Option<&str>,
     at: DateTime<Utc>,
-) -> AppResult<()> {
+) -> AppResult<Option<i64>> {
     let s = pools::standing(tx, id).await?;
     let fs = crate::services::records::fields(state, &CUSTOMERS).await?;
     let version: i32 = records::tx_fetch(tx, &fs, id)
@@ -357,7 +361,8 @@ async fn moved(
         .target(id, &s.name),
     )
     .await?;
-    if let Some(to) = to.filter(|t| Some(*t) != auth.actor.user_id) {
+    let told = to.filter(|t| Some(*t) != auth.actor.user_id);
+    if let Some(to) = told {
         guanxi_store::notifications::add(
             tx,
             to,
@@ -367,7 +372,14 @@ async fn moved(
         )
         .await?;
     }
-    Ok(())
+    Ok(told)
+}
+
+/// Shows the notification of a committed move on the user's open pages at once.
+fn wake(state: &AppState, told: Option<i64>) {
+    if let Some(user) = told {
+        crate::services::notifications::wake(state, user);
+    }
 }
 
 /// Creates or changes a pool (administrators of pools).

@@ -33,6 +33,35 @@ pub struct RoleBody {
     /// Module code → rights. Modules left out get no rights.
     #[serde(default)]
     pub permissions: BTreeMap<String, ModuleGrant>,
+    /// How many pool customers' details a user of the role may open a day, a whole number
+    /// from 0; `null`: no limit. Left out: unchanged (no limit for a new role).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>, minimum = 0)]
+    pub pool_daily_views: Option<Option<i64>>,
+    /// Whether the role sees pool customers' phone numbers unmasked. Left out: unchanged
+    /// (visible for a new role).
+    #[serde(default)]
+    pub pool_contacts_visible: Option<bool>,
+}
+
+/// Tells a member sent as `null` (`Some(None)`) from one left out (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(d).map(Some)
+}
+
+/// The daily limit as typed in a form: empty for no limit, else a whole number from 0.
+pub fn daily_views_from_text(text: &str) -> Result<Option<i64>, FieldError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match text.parse::<i64>() {
+        Ok(n) if n >= 0 => Ok(Some(n)),
+        _ => Err(FieldError::new(
+            "pool_daily_views",
+            "error-role-pool-daily-views",
+        )),
+    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -139,8 +168,23 @@ pub async fn get(state: &AppState, auth: &Auth, id: i64) -> AppResult<RoleDetail
 fn check(body: &RoleBody) -> AppResult<(Option<String>, Option<String>, Permissions)> {
     let name = optional_text("name", &body.name, 50)?;
     let description = optional_text("description", &body.description, 500)?;
+    if let Some(Some(n)) = body.pool_daily_views
+        && n < 0
+    {
+        return Err(FieldError::new("pool_daily_views", "error-role-pool-daily-views").into());
+    }
     let perms = from_api(&body.permissions)?;
     Ok((name, description, perms))
+}
+
+/// The pool research limits after `body`: what it sends, else what the role had.
+fn pool_limits(body: &RoleBody, before: Option<&Role>) -> (Option<i64>, bool) {
+    (
+        body.pool_daily_views
+            .unwrap_or_else(|| before.and_then(|r| r.pool_daily_views)),
+        body.pool_contacts_visible
+            .unwrap_or_else(|| before.is_none_or(|r| r.pool_contacts_visible)),
+    )
 }
 
 pub async fn create(state: &AppState, auth: &Auth, body: &RoleBody) -> AppResult<RoleDetail> {
@@ -159,13 +203,20 @@ pub async fn create(state: &AppState, auth: &Auth, body: &RoleBody) -> AppResult
     let id = roles::create(&mut tx, &input, &perms)
         .await
         .map_err(unique_as("name", "error-role-name-taken"))?;
+    let (views, contacts) = pool_limits(body, None);
+    roles::set_pool_limits(&mut tx, id, views, contacts).await?;
     audit::record(
         &mut tx,
         &auth.actor,
         Event::new("role.create", format!("created role {name}"))
             .module(Module::Roles)
             .target(id, &name)
-            .details(json!({ "permissions": to_api(&perms), "require_totp": body.require_totp })),
+            .details(json!({
+                "permissions": to_api(&perms),
+                "require_totp": body.require_totp,
+                "pool_daily_views": views,
+                "pool_contacts_visible": contacts,
+            })),
     )
     .await?;
     tx.commit().await?;
@@ -204,6 +255,8 @@ pub async fn update(
     roles::update(&mut tx, id, &input, &perms)
         .await
         .map_err(unique_as("name", "error-role-name-taken"))?;
+    let (views, contacts) = pool_limits(body, Some(&before.role));
+    roles::set_pool_limits(&mut tx, id, views, contacts).await?;
     audit::record(
         &mut tx,
         &auth.actor,
@@ -216,6 +269,8 @@ pub async fn update(
         .details(json!({
             "permissions": { "before": before.permissions, "after": to_api(&perms) },
             "require_totp": [before.role.require_totp, body.require_totp],
+            "pool_daily_views": [before.role.pool_daily_views, views],
+            "pool_contacts_visible": [before.role.pool_contacts_visible, contacts],
         })),
     )
     .await?;

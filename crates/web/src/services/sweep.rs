@@ -1,9 +1,10 @@
 //! The fall-back sweep (回落) and its warnings, as a recurring job: customers whose deadline
 //! has come go back to their owner's pool, owners whose warning time has come are told. Both
 //! read only due customers through partial indexes. `now` is a parameter — the clock seam that
-//! `guanxi jobs run --now` and the tests use.
+//! `guanxi jobs run --now` and the tests use. Owners told are woken after each commit, so their
+//! bells ring at once.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use guanxi_core::Module;
@@ -63,6 +64,7 @@ pub async fn sweep(state: &AppState, now: DateTime<Utc>, dry_run: bool) -> AppRe
         }
         let mut tx = state.db.begin().await?;
         let mut moved = 0;
+        let mut told = BTreeSet::new();
         for (id, name, owner) in &due {
             let path = paths.get(owner).map_or("", String::as_str);
             let Some(pool) = pools::pool_for(&all, *owner, path) else {
@@ -115,6 +117,7 @@ pub async fn sweep(state: &AppState, now: DateTime<Utc>, dry_run: bool) -> AppRe
                 Some(&format!("/customers/{id}")),
             )
             .await?;
+            told.insert(*owner);
         }
         if !dry_run {
             audit::record(
@@ -128,6 +131,7 @@ pub async fn sweep(state: &AppState, now: DateTime<Utc>, dry_run: bool) -> AppRe
             )
             .await?;
             tx.commit().await?;
+            wake(state, &told);
         }
         if dry_run || (due.len() as i64) < CHUNK {
             break;
@@ -140,6 +144,7 @@ pub async fn sweep(state: &AppState, now: DateTime<Utc>, dry_run: bool) -> AppRe
             break;
         }
         let mut tx = state.db.begin().await?;
+        let mut told = BTreeSet::new();
         for (id, name, owner, at) in &due {
             report.warned.push((*id, name.clone(), *owner, *at));
             if dry_run {
@@ -155,16 +160,25 @@ pub async fn sweep(state: &AppState, now: DateTime<Utc>, dry_run: bool) -> AppRe
             )
             .await?;
             pools::warned(&mut tx, *id).await?;
+            told.insert(*owner);
         }
         if dry_run {
             break;
         }
         tx.commit().await?;
+        wake(state, &told);
         if (due.len() as i64) < CHUNK {
             break;
         }
     }
     Ok(report)
+}
+
+/// Tells the open feeds of the owners notified in a committed transaction to look.
+fn wake(state: &AppState, told: &BTreeSet<i64>) {
+    for user in told {
+        crate::services::notifications::wake(state, *user);
+    }
 }
 
 /// Recomputes every owned customer's deadline (after a pool's rules changed).

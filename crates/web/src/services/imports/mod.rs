@@ -17,6 +17,7 @@ use crate::state::AppState;
 
 mod chunk;
 pub mod plan;
+pub mod pool;
 pub mod run;
 
 pub use plan::{OnDuplicate, Target};
@@ -174,13 +175,15 @@ pub fn file_error(e: &guanxi_io::ReadError) -> AppError {
     AppError::Validation(vec![fe])
 }
 
-/// Sets the mapping (one field code or nothing per column) and the duplicate handling.
+/// Sets the mapping (one field code or nothing per column), the duplicate handling and the pool
+/// new customers go into (`None`: they get owners, the importing user or the owner column's).
 pub async fn set_mapping(
     state: &AppState,
     auth: &Auth,
     id: i64,
     mapping: &[Option<String>],
     on_duplicate: &str,
+    pool_id: Option<i64>,
 ) -> AppResult<Import> {
     let imp = get(state, auth, id).await?;
     if !matches!(imp.state.as_str(), "uploaded" | "validated" | "failed") {
@@ -208,10 +211,13 @@ pub async fn set_mapping(
         }
         used.push(code);
     }
+    if let Some(p) = pool_id {
+        errors.extend(pool::problems(state, auth, def.module, p, mapping).await?);
+    }
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    imports::set_mapping(&state.db, id, mapping, on_duplicate).await?;
+    imports::set_mapping(&state.db, id, mapping, on_duplicate, pool_id).await?;
     let remembered: serde_json::Map<String, Value> = imp
         .headers
         .iter()
@@ -240,6 +246,7 @@ pub(crate) async fn plan_for(state: &AppState, auth: &Auth, imp: &Import) -> App
             .unwrap_or_else(|| vec![None; imp.headers.len()]),
         lk,
         on_duplicate: OnDuplicate::parse(&imp.on_duplicate).unwrap_or(OnDuplicate::Skip),
+        pool_id: imp.pool_id,
         user_id: auth.principal.user_id,
         may_assign: auth.principal.authorize(def.module, Action::Assign).is_ok(),
         tz: auth

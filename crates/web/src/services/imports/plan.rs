@@ -143,6 +143,8 @@ pub struct Plan {
     pub columns: Vec<Option<String>>,
     pub lk: Lookups,
     pub on_duplicate: OnDuplicate,
+    /// The pool new records go into, ownerless (customers only; no owner column then).
+    pub pool_id: Option<i64>,
     /// The importing user (owner of rows without an owner column).
     pub user_id: i64,
     /// Whether the user may give records to others (the assign permission).

@@ -126,6 +126,10 @@ pub async fn check(
     let imp = imports::get(&state.db, id).await?;
     let plan = super::plan_for(state, auth, &imp).await?;
     let allow = super::create_duplicates_allowed(state, &imp).await?;
+    if let Err(key) = super::pool::recheck(state, auth, &imp).await? {
+        fail(state, id, &key).await?;
+        return Ok(imports::get(&state.db, id).await?);
+    }
     {
         let mut tx = state.db.begin().await?;
         imports::clear_errors(&mut tx, id).await?;
@@ -195,6 +199,10 @@ pub async fn write(
     let imp = imports::get(&state.db, id).await?;
     let plan = super::plan_for(state, auth, &imp).await?;
     let allow = super::create_duplicates_allowed(state, &imp).await?;
+    if let Err(key) = super::pool::recheck(state, auth, &imp).await? {
+        fail(state, id, &key).await?;
+        return Ok(imports::get(&state.db, id).await?);
+    }
     if imp.total_rows == 0 {
         match count_rows(&imp).await {
             Ok(n) => {
@@ -369,7 +377,8 @@ async fn write_chunk(
                 }
                 crate::services::records::derive(plan.fs.def, &mut row.values);
                 creates.push(NewRecord {
-                    owner_id: Some(row.owner),
+                    // Into a pool: nobody owns them (the pool's columns follow below).
+                    owner_id: plan.pool_id.is_none().then_some(row.owner),
                     values: row.values,
                 });
             }
@@ -433,6 +442,9 @@ async fn write_chunk(
     }
     let ids = records::insert_many(&mut tx, &plan.fs, &creates, &auth.actor).await?;
     p.created = ids.len() as i64;
+    if let Some(pool_id) = plan.pool_id {
+        super::pool::put_in(auth, &mut tx, imp, pool_id, &ids, guanxi_store::now()).await?;
+    }
     match plan.fs.def.module {
         guanxi_core::Module::Customers => {
             crate::services::hooks::customers_changed(state, &mut tx, &ids).await?

@@ -68,6 +68,9 @@ pub struct FormPage {
     name: String,
     description: String,
     require_totp: bool,
+    /// The daily limit of opened pool customers as typed; empty: no limit.
+    pool_daily_views: String,
+    pool_contacts_visible: bool,
     matrix: Vec<MatrixRow>,
     all_actions: Vec<&'static str>,
     scopes: Vec<&'static str>,
@@ -116,6 +119,8 @@ async fn page(state: &AppState, auth: &Auth, id: Option<i64>, title: &str) -> Ap
         name: String::new(),
         description: String::new(),
         require_totp: false,
+        pool_daily_views: String::new(),
+        pool_contacts_visible: true,
         matrix: matrix(&BTreeMap::new()),
         all_actions: Action::ALL.iter().map(|a| a.code()).collect(),
         scopes: Scope::ALL.iter().map(|s| s.code()).collect(),
@@ -145,13 +150,19 @@ async fn edit_form(
     p.name = r.role.name.clone().unwrap_or(r.display_name.clone());
     p.description = r.role.description.clone().unwrap_or_default();
     p.require_totp = r.role.require_totp;
+    p.pool_daily_views = r
+        .role
+        .pool_daily_views
+        .map(|n| n.to_string())
+        .unwrap_or_default();
+    p.pool_contacts_visible = r.role.pool_contacts_visible;
     p.matrix = matrix(&r.permissions);
     Ok(p)
 }
 
 /// Reads the matrix: check boxes named `perm.<module>` with action values, `scope.<module>`.
-fn body(form: &RawForm) -> RoleBody {
-    let permissions = Module::ALL
+fn permissions(form: &RawForm) -> BTreeMap<String, ModuleGrant> {
+    Module::ALL
         .iter()
         .map(|m| {
             let actions = form
@@ -162,13 +173,22 @@ fn body(form: &RawForm) -> RoleBody {
             let scope = form.get(&format!("scope.{}", m.code())).to_owned();
             (m.code().to_owned(), ModuleGrant { actions, scope })
         })
-        .collect();
-    RoleBody {
+        .collect()
+}
+
+/// Reads the form: the matrix and the pool limits, refusing a daily limit that is not a whole
+/// number from 0.
+fn body(form: &RawForm) -> AppResult<RoleBody> {
+    let views = roles::daily_views_from_text(form.get("pool_daily_views"))
+        .map_err(|e| AppError::Validation(vec![e]))?;
+    Ok(RoleBody {
         name: form.get("name").to_owned(),
         description: form.get("description").to_owned(),
         require_totp: form.has("require_totp"),
-        permissions,
-    }
+        permissions: permissions(form),
+        pool_daily_views: Some(views),
+        pool_contacts_visible: Some(form.has("pool_contacts_visible")),
+    })
 }
 
 async fn redisplay(
@@ -178,7 +198,6 @@ async fn redisplay(
     form: &RawForm,
     e: AppError,
 ) -> AppResult<Response> {
-    let b = body(form);
     let mut p = page(
         state,
         auth,
@@ -191,10 +210,12 @@ async fn redisplay(
     )
     .await?;
     p.can_edit = true;
-    p.name = b.name.clone();
-    p.description = b.description.clone();
-    p.require_totp = b.require_totp;
-    p.matrix = matrix(&b.permissions);
+    p.name = form.get("name").to_owned();
+    p.description = form.get("description").to_owned();
+    p.require_totp = form.has("require_totp");
+    p.pool_daily_views = form.get("pool_daily_views").to_owned();
+    p.pool_contacts_visible = form.has("pool_contacts_visible");
+    p.matrix = matrix(&permissions(form));
     p.errors = e.fields(auth.locale);
     if p.errors.is_empty() {
         p.errors.push(("name".into(), e.message(auth.locale)));
@@ -203,7 +224,11 @@ async fn redisplay(
 }
 
 async fn create(State(state): State<AppState>, auth: Auth, form: RawForm) -> AppResult<Response> {
-    match roles::create(&state, &auth, &body(&form)).await {
+    let r = match body(&form) {
+        Ok(b) => roles::create(&state, &auth, &b).await,
+        Err(e) => Err(e),
+    };
+    match r {
         Ok(r) => Ok(
             Redirect::to(&format!("/admin/roles/{}?ok=flash-created", r.role.id)).into_response(),
         ),
@@ -218,7 +243,11 @@ async fn update(
     Id(id): Id,
     form: RawForm,
 ) -> AppResult<Response> {
-    match roles::update(&state, &auth, id, &body(&form)).await {
+    let r = match body(&form) {
+        Ok(b) => roles::update(&state, &auth, id, &b).await,
+        Err(e) => Err(e),
+    };
+    match r {
         Ok(_) => Ok(Redirect::to(&format!("/admin/roles/{id}?ok=flash-saved")).into_response()),
         Err(e @ AppError::Validation(_)) => redisplay(&state, &auth, Some(id), &form, e).await,
         Err(e) => Err(e),

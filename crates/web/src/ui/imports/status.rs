@@ -71,6 +71,10 @@ pub struct ImportPage {
     percent: i64,
     /// (value, label, chosen) of the duplicate handling.
     dup_options: Vec<(&'static str, String, bool)>,
+    /// (id, name, chosen) of the pools new customers may go into; empty: no choice offered.
+    pools: Vec<(i64, String, bool)>,
+    /// The pool this import puts new customers into.
+    pool_name: Option<String>,
     /// What the script needs: the mapping, the headers and the messages, as JSON.
     data_json: String,
     error: String,
@@ -212,6 +216,19 @@ async fn render(
     } else {
         (vec![], None, 0)
     };
+    let pools = if def.module == guanxi_core::Module::Customers && mapping_open {
+        svc::pool::manageable(state, auth).await?
+    } else {
+        vec![]
+    };
+    let pool_name = match imp.pool_id {
+        Some(p) => guanxi_store::pools::list(&state.db)
+            .await?
+            .into_iter()
+            .find(|x| x.id == p)
+            .map(|x| x.name),
+        None => None,
+    };
     let percent = match st {
         "running" | "queued" if imp.total_rows > 0 => imp.position * 100 / imp.total_rows,
         "reverting" if imp.created_rows + imp.updated_rows > 0 => {
@@ -275,6 +292,11 @@ async fn render(
                 )
             })
             .collect(),
+        pools: pools
+            .into_iter()
+            .map(|p| (p.id, p.name, imp.pool_id == Some(p.id)))
+            .collect(),
+        pool_name,
         data_json,
         error,
         shell,
@@ -324,7 +346,8 @@ pub async fn mapping(
         "" => "skip",
         other => other,
     };
-    let result = match svc::set_mapping(&state, &auth, id, &mapping, on_dup).await {
+    let pool = form.opt_id("pool_id");
+    let result = match svc::set_mapping(&state, &auth, id, &mapping, on_dup, pool).await {
         Ok(_) if form.get("go") == "start" => svc::start_write(&state, &auth, id).await,
         Ok(_) => svc::start_check(&state, &auth, id).await,
         Err(e) => Err(e),

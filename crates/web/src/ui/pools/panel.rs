@@ -1,6 +1,7 @@
 //! The customer's pool panel (templates/customer_pool_panel.html), for the customer detail page:
 //! the score with the behaviours that make it up, the fall-back deadline, the ownership timeline
-//! and the "放入公海" form, whose route lives here too.
+//! and the "放入公海" form, whose route lives here too; below it, why the customer has its type
+//! and credit level (templates/rules_explanation.html) with 交还规则.
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -12,7 +13,8 @@ use serde_json::Value;
 use super::path_id;
 use crate::auth::Auth;
 use crate::error::AppResult;
-use crate::services::{pools as svc, records};
+use crate::services::rules::Explanation;
+use crate::services::{pools as svc, records, rules};
 use crate::state::AppState;
 use crate::ui::pages::local_time;
 use crate::ui::{RawForm, Tr};
@@ -50,6 +52,8 @@ pub struct PoolPanel {
     /// Release reasons (code, label) from the dictionary list `release_reason`.
     pub reasons: Vec<(String, String)>,
     pub can_release: bool,
+    /// Why the customer has its type and credit level; only on the customer's own page.
+    pub explanation: Option<Explanation>,
 }
 
 /// The panel for a customer the caller may see; `None` when they may not (or it is gone).
@@ -65,9 +69,11 @@ pub async fn panel(
     let can_release = rec.owner_id.is_some()
         && !rec.locked
         && auth.principal.can(Module::Customers, Action::Edit);
-    build(state, &rec, locale, &auth.principal.time_zone, can_release)
+    let mut p = build(state, &rec, locale, &auth.principal.time_zone, can_release)
         .await
-        .ok()
+        .ok()?;
+    p.explanation = rules::explain(state, auth, customer_id).await.ok();
+    Some(p)
 }
 
 /// The panel of a customer the caller has already been allowed to see.
@@ -141,6 +147,7 @@ pub(super) async fn build(
             .map(|i| (i.code.clone(), i.label(locale).to_owned()))
             .collect(),
         can_release,
+        explanation: None,
     })
 }
 
