@@ -1,0 +1,243 @@
+//! The quick-search index on every database: records written one by one and in bulk are found
+//! by Chinese characters, pinyin initials and phone fragments; an edit moves a record's entries;
+//! dense queries fall back to the scan; a rebuild gives the same answers; and on SQLite the
+//! migration to FTS5 carries an existing gram table over.
+
+use std::collections::BTreeMap;
+
+use guanxi_core::engine::{CUSTOMERS, Fields};
+use guanxi_core::{Action, Grant, Locale, Module, ModulePermission, Principal, Scope};
+use guanxi_store::audit::Actor;
+use guanxi_store::records::{self, ListQuery, NewRecord, Values};
+use guanxi_store::search::{self, Candidates};
+use guanxi_store::{Backend, Db, bulk};
+use serde_json::json;
+
+/// A fresh, migrated database of each kind under test: SQLite always, PostgreSQL when
+/// `GUANXI_TEST_DATABASE_URL` names a server.
+async fn databases(tag: &str) -> Vec<(Db, Option<String>, tempfile::TempDir)> {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Db::open_sqlite(&dir.path().join("t.db")).await.unwrap();
+    guanxi_store::migrate::run(&sqlite).await.unwrap();
+    let mut out = vec![(sqlite, None, dir)];
+    if let Ok(url) = std::env::var("GUANXI_TEST_DATABASE_URL") {
+        let base = url.rsplit_once('/').unwrap().0;
+        let name = format!("store_search_{tag}_{}", std::process::id());
+        let url = format!("{base}/{name}");
+        bulk::drop_pg_database(&url).await.unwrap();
+        bulk::ensure_pg_database(&url).await.unwrap();
+        let pg = Db::connect(&url).await.unwrap();
+        guanxi_store::migrate::run(&pg).await.unwrap();
+        out.push((pg, Some(url), tempfile::tempdir().unwrap()));
+    }
+    out
+}
+
+async fn close(db: Db, url: Option<String>) {
+    db.close().await;
+    if let Some(url) = url {
+        bulk::drop_pg_database(&url).await.unwrap();
+    }
+}
+
+fn grant() -> Grant {
+    let mut perms = BTreeMap::new();
+    perms.insert(
+        Module::Customers,
+        ModulePermission::with(&[Action::View, Action::Create, Action::Edit], Scope::All),
+    );
+    Principal::new(
+        1,
+        "admin".into(),
+        "admin".into(),
+        None,
+        Locale::ZhCn,
+        "Asia/Shanghai".into(),
+        perms,
+        vec![],
+    )
+    .authorize(Module::Customers, Action::View)
+    .unwrap()
+}
+
+fn values(name: &str, pinyin: &str, phone: &str) -> Values {
+    json!({"name": name, "pinyin": pinyin, "phone": phone})
+        .as_object()
+        .unwrap()
+        .clone()
+}
+
+/// Names of the customers a quick search lists, newest first.
+async fn found(db: &Db, fs: &Fields, q: &str) -> Vec<String> {
+    let query = ListQuery {
+        q: Some(q.to_owned()),
+        limit: 50,
+        ..ListQuery::default()
+    };
+    records::list(db, fs, &grant(), &query)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.title(&CUSTOMERS))
+        .collect()
+}
+
+#[tokio::test]
+async fn quick_search_answers_from_the_index_on_both_databases() {
+    for (db, url, _dir) in databases("answers").await {
+        let fs = Fields::builtin(&CUSTOMERS);
+        let actor = Actor::system();
+        let mut tx = db.begin().await.unwrap();
+        let one = records::insert(
+            &mut tx,
+            &fs,
+            &grant(),
+            None,
+            &values("张三贸易", "zsmy", "13812345678"),
+            &actor,
+        )
+        .await
+        .unwrap();
+        let rows = [
+            values("李四科技", "lskj", "02188880000"),
+            values("张三丰五金", "zsfwj", "13900001111"),
+        ]
+        .into_iter()
+        .map(|v| NewRecord {
+            owner_id: None,
+            values: v,
+        })
+        .collect::<Vec<_>>();
+        records::insert_many(&mut tx, &fs, &rows, &actor)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+
+        assert_eq!(found(&db, &fs, "张三").await, ["张三丰五金", "张三贸易"]);
+        assert_eq!(found(&db, &fs, "张").await, ["张三丰五金", "张三贸易"]);
+        assert_eq!(found(&db, &fs, "zs").await, ["张三丰五金", "张三贸易"]);
+        assert_eq!(found(&db, &fs, "1381234").await, ["张三贸易"]);
+        assert_eq!(found(&db, &fs, "8000").await, ["李四科技"]);
+        assert_eq!(found(&db, &fs, "科技").await, ["李四科技"]);
+        assert!(found(&db, &fs, "王五").await.is_empty());
+        let picked = search::candidates(&db, "customers", "张三").await.unwrap();
+        match db.backend() {
+            Backend::Sqlite => assert!(matches!(picked, Candidates::Match { .. }), "{picked:?}"),
+            Backend::Postgres => assert!(matches!(picked, Candidates::Grams(_)), "{picked:?}"),
+        }
+        assert_eq!(
+            search::candidates(&db, "customers", "z").await.unwrap(),
+            Candidates::Scan,
+            "one letter: the scan answers"
+        );
+
+        // An edit moves the record's entries: the old name no longer matches, the new one does.
+        let mut tx = db.begin().await.unwrap();
+        records::update(
+            &mut tx,
+            &fs,
+            &grant(),
+            one.id,
+            one.version,
+            &values("王五物流", "wwwl", "13812345678"),
+            &actor,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(found(&db, &fs, "王五").await, ["王五物流"]);
+        assert_eq!(found(&db, &fs, "ww").await, ["王五物流"]);
+        assert_eq!(found(&db, &fs, "张三").await, ["张三丰五金"]);
+        assert_eq!(found(&db, &fs, "1381234").await, ["王五物流"]);
+
+        // A rebuild from the records gives the same answers.
+        assert_eq!(search::reindex(&db, &fs).await.unwrap(), 3);
+        assert_eq!(found(&db, &fs, "王五").await, ["王五物流"]);
+        assert_eq!(found(&db, &fs, "zs").await, ["张三丰五金"]);
+        assert_eq!(found(&db, &fs, "0000").await, ["李四科技", "张三丰五金"]);
+        close(db, url).await;
+    }
+}
+
+#[tokio::test]
+async fn dense_queries_fall_back_to_the_scan() {
+    for (db, url, _dir) in databases("dense").await {
+        let mut tx = db.begin().await.unwrap();
+        let docs = (1..=20_000)
+            .map(|id| (id, search::document(&format!("张记{id}"))))
+            .collect();
+        bulk::insert_docs(&mut tx, "customers", docs).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            search::candidates(&db, "customers", "张记").await.unwrap(),
+            Candidates::Scan,
+            "{:?}: 20,000 candidates are dense",
+            db.backend()
+        );
+        assert_ne!(
+            search::candidates(&db, "customers", "张记1234").await.unwrap(),
+            Candidates::Scan,
+            "a few candidates come from the index"
+        );
+        close(db, url).await;
+    }
+}
+
+/// A database from before the FTS5 index: its `search_grams` rows move into the new tables.
+#[tokio::test]
+async fn the_migration_carries_the_gram_table_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open_sqlite(&dir.path().join("t.db")).await.unwrap();
+    guanxi_store::migrate::run(&db).await.unwrap();
+    let Db::Sqlite { write, .. } = &db else {
+        unreachable!()
+    };
+    // Back to the state before migration 12, with an index in the old table.
+    sqlx::raw_sql(
+        "DROP TABLE search_customers; DROP TABLE search_contacts; DROP TABLE search_organisations;
+         DELETE FROM _migrations WHERE version = 12;",
+    )
+    .execute(write)
+    .await
+    .unwrap();
+    for (module, id, text) in [
+        ("customers", 7, "张三贸易 zsmy 13812345678"),
+        ("customers", 9, "李四科技 lskj"),
+        ("contacts", 7, "王五 ww"),
+    ] {
+        for g in search::grams(text) {
+            sqlx::query("INSERT INTO search_grams (module, gram, record_id) VALUES ($1, $2, $3)")
+                .bind(module)
+                .bind(g)
+                .bind(id)
+                .execute(write)
+                .await
+                .unwrap();
+        }
+    }
+    assert_eq!(guanxi_store::migrate::run(&db).await.unwrap(), 1);
+    let ids = |table: &'static str, q: &'static str| {
+        let write = write.clone();
+        async move {
+            let v: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT rowid FROM {table} WHERE {table} MATCH $1 ORDER BY rowid"
+            )))
+            .bind(q)
+            .fetch_all(&write)
+            .await
+            .unwrap();
+            v
+        }
+    };
+    assert_eq!(ids("search_customers", "\"张三\"").await, [7]);
+    assert_eq!(ids("search_customers", "\"zs\" AND \"123\"").await, [7]);
+    assert_eq!(ids("search_customers", "\"科技\"").await, [9]);
+    assert_eq!(ids("search_contacts", "\"王五\"").await, [7]);
+    assert!(ids("search_organisations", "\"王\"").await.is_empty());
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM search_grams")
+        .fetch_one(write)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "the old table is emptied");
+    db.close().await;
+}
