@@ -1,7 +1,7 @@
 //! The condition builder in headless chromium, on every database under test: an administrator
 //! builds "行业 = 制造业 且 评分 ≥ 0 → A 类" with the keyboard-reachable controls, is told about
 //! a condition left without a value, saves, and the background re-evaluation makes a
-//! manufacturing customer an A customer.
+//! manufacturing customer an A customer, whose page then says why.
 
 mod common;
 
@@ -19,6 +19,22 @@ fn shot(page: &mut Page, backend: Backend, name: &str) {
     };
     page.screenshot(&artifacts_dir().join(format!("rules-{db}-{name}.png")))
         .unwrap();
+}
+
+/// The customer's page explains its type by the rule that gave it.
+fn see_explanation(base: &str, backend: Backend, id: i64) {
+    let mut browser = Browser::launch().unwrap();
+    let mut page = browser.new_page().unwrap();
+    page.goto(&format!("{base}/login")).unwrap();
+    page.fill("input[name=username]", "admin").unwrap();
+    page.fill("input[name=password]", ADMIN_PASSWORD).unwrap();
+    page.submit_and_wait("#login-form").unwrap();
+    page.goto(&format!("{base}/customers/{id}")).unwrap();
+    let why = page.text("#explain-type").unwrap();
+    assert!(why.contains("A 类（重点）"), "{why}");
+    assert!(why.contains("重点制造"), "{why}");
+    assert!(why.contains("行业 = 制造业 且 评分 ≥ 0"), "{why}");
+    shot(&mut page, backend, "04-explanation");
 }
 
 fn build_rule(base: &str, backend: Backend) {
@@ -192,6 +208,10 @@ async fn a_rule_built_in_the_browser_classifies_a_customer() {
             .ok("GET", &format!("/api/v1/customers/{other}"), None)
             .await;
         assert!(c["customer_type"].is_null(), "{c}");
+        let base = app.base.clone();
+        tokio::task::spawn_blocking(move || see_explanation(&base, backend, made))
+            .await
+            .unwrap();
         app.finish().await;
     }
 }
