@@ -94,6 +94,15 @@ impl Page {
         self.poll(&format!("{url} to load"), condition, self.timeout)
     }
 
+    /// Signs in through Guanxi's login form at `base` (the server's root URL) and returns once
+    /// the page it leads to has loaded.
+    pub fn sign_in(&mut self, base: &str, user: &str, password: &str) -> Result<()> {
+        self.goto(&format!("{base}/login"))?;
+        self.fill("input[name=username]", user)?;
+        self.fill("input[name=password]", password)?;
+        self.submit_and_wait("#login-form")
+    }
+
     /// Evaluates `js` in the page (awaiting promises) and returns its value as
     /// JSON; `undefined` and DOM nodes come back as `null` / `{}`.
     pub fn eval(&mut self, js: &str) -> Result<Value> {

@@ -108,9 +108,11 @@ impl Db {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(opts.clone())
             .await?;
+        // Readers keep a smaller page cache each: eight of them at the writer's 32 MB held over
+        // 250 MB under load, while the pages they share stay in the operating system's cache.
         let read = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(opts.read_only(true))
+            .connect_with(opts.read_only(true).pragma("cache_size", "-8000"))
             .await?;
         Ok(Db::Sqlite { read, write })
     }

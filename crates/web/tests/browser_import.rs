@@ -51,10 +51,7 @@ fn chromium_missing() -> bool {
 fn sign_in(base: &str) -> (Browser, Page) {
     let mut browser = Browser::launch().unwrap();
     let mut page = browser.new_page().unwrap();
-    page.goto(&format!("{base}/login")).unwrap();
-    page.fill("input[name=username]", "admin").unwrap();
-    page.fill("input[name=password]", ADMIN_PASSWORD).unwrap();
-    page.submit_and_wait("#login-form").unwrap();
+    page.sign_in(base, "admin", ADMIN_PASSWORD).unwrap();
     (browser, page)
 }
 

@@ -40,10 +40,7 @@ fn walk(base: &str, db: Db, admin_id: i64, backend: Backend, rt: tokio::runtime:
     let wait = Duration::from_secs(15);
     let mut browser = Browser::launch().unwrap();
     let mut page = browser.new_page().unwrap();
-    page.goto(&format!("{base}/login")).unwrap();
-    page.fill("input[name=username]", "admin").unwrap();
-    page.fill("input[name=password]", ADMIN_PASSWORD).unwrap();
-    page.submit_and_wait("#login-form").unwrap();
+    page.sign_in(base, "admin", ADMIN_PASSWORD).unwrap();
     page.goto(&format!("{base}/customers")).unwrap();
     assert!(page.exists("#bell-count[hidden]"), "no unread yet");
     // The feed is open once the bell says so; what is written now must arrive live.

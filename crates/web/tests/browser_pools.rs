@@ -28,10 +28,7 @@ fn shot(page: &mut Page, backend: Backend, name: &str) {
 
 fn login(page: &mut Page, base: &str, user: &str, password: &str) {
     page.clear_cookies().unwrap();
-    page.goto(&format!("{base}/login")).unwrap();
-    page.fill("input[name=username]", user).unwrap();
-    page.fill("input[name=password]", password).unwrap();
-    page.submit_and_wait("#login-form").unwrap();
+    page.sign_in(base, user, password).unwrap();
 }
 
 /// What the walk needs from the set-up done through the API.

@@ -18,10 +18,7 @@ fn walk(base: &str) {
     let wait = Duration::from_secs(10);
     let mut browser = Browser::launch().unwrap();
     let mut page = browser.new_page().unwrap();
-    page.goto(&format!("{base}/login")).unwrap();
-    page.fill("input[name=username]", "admin").unwrap();
-    page.fill("input[name=password]", ADMIN_PASSWORD).unwrap();
-    page.submit_and_wait("#login-form").unwrap();
+    page.sign_in(base, "admin", ADMIN_PASSWORD).unwrap();
 
     // A customer.
     page.goto(&format!("{base}/customers")).unwrap();
@@ -185,10 +182,7 @@ fn custom_field_walk(base: &str) {
     let wait = Duration::from_secs(10);
     let mut browser = Browser::launch().unwrap();
     let mut page = browser.new_page().unwrap();
-    page.goto(&format!("{base}/login")).unwrap();
-    page.fill("input[name=username]", "admin").unwrap();
-    page.fill("input[name=password]", ADMIN_PASSWORD).unwrap();
-    page.submit_and_wait("#login-form").unwrap();
+    page.sign_in(base, "admin", ADMIN_PASSWORD).unwrap();
 
     page.goto(&format!("{base}/admin/fields?module=customers"))
         .unwrap();

@@ -25,10 +25,7 @@ fn shot(page: &mut Page, backend: Backend, name: &str) {
 fn see_explanation(base: &str, backend: Backend, id: i64) {
     let mut browser = Browser::launch().unwrap();
     let mut page = browser.new_page().unwrap();
-    page.goto(&format!("{base}/login")).unwrap();
-    page.fill("input[name=username]", "admin").unwrap();
-    page.fill("input[name=password]", ADMIN_PASSWORD).unwrap();
-    page.submit_and_wait("#login-form").unwrap();
+    page.sign_in(base, "admin", ADMIN_PASSWORD).unwrap();
     page.goto(&format!("{base}/customers/{id}")).unwrap();
     let why = page.text("#explain-type").unwrap();
     assert!(why.contains("A 类（重点）"), "{why}");
@@ -41,10 +38,7 @@ fn build_rule(base: &str, backend: Backend) {
     let wait = Duration::from_secs(10);
     let mut browser = Browser::launch().unwrap();
     let mut page = browser.new_page().unwrap();
-    page.goto(&format!("{base}/login")).unwrap();
-    page.fill("input[name=username]", "admin").unwrap();
-    page.fill("input[name=password]", ADMIN_PASSWORD).unwrap();
-    page.submit_and_wait("#login-form").unwrap();
+    page.sign_in(base, "admin", ADMIN_PASSWORD).unwrap();
 
     page.goto(&format!("{base}/admin/rules")).unwrap();
     assert!(

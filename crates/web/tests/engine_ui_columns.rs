@@ -46,10 +46,7 @@ fn labels(page: &mut Page, codes: &[&str]) -> Vec<String> {
 fn walk(base: &str) {
     let mut browser = Browser::launch().unwrap();
     let mut page = browser.new_page().unwrap();
-    page.goto(&format!("{base}/login")).unwrap();
-    page.fill("input[name=username]", "admin").unwrap();
-    page.fill("input[name=password]", ADMIN_PASSWORD).unwrap();
-    page.submit_and_wait("#login-form").unwrap();
+    page.sign_in(base, "admin", ADMIN_PASSWORD).unwrap();
 
     page.goto(&format!("{base}/customers")).unwrap();
     let default = chosen(&mut page);

@@ -55,10 +55,7 @@ fn hidden_id(page: &mut Page, scope: &str) -> String {
 fn walk(base: &str, yunfeng: i64, haigang: i64) {
     let mut browser = Browser::launch().unwrap();
     let mut page = browser.new_page().unwrap();
-    page.goto(&format!("{base}/login")).unwrap();
-    page.fill("input[name=username]", "admin").unwrap();
-    page.fill("input[name=password]", ADMIN_PASSWORD).unwrap();
-    page.submit_and_wait("#login-form").unwrap();
+    page.sign_in(base, "admin", ADMIN_PASSWORD).unwrap();
 
     // The full form: part of the name finds the customer among many; Enter chooses it.
     page.goto(&format!("{base}/contacts/new")).unwrap();
