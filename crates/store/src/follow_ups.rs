@@ -2,6 +2,7 @@
 //! the customer's score (the sum over its live follow-ups) and last follow-up time.
 
 use chrono::{DateTime, Utc};
+use guanxi_core::permission::Grant;
 use serde::Serialize;
 
 use crate::{Db, Result, Tx, on_db, on_tx};
@@ -124,28 +125,19 @@ pub struct Appointment {
     pub owner_id: Option<i64>,
 }
 
-/// Appointments between two instants for the given owners (`None`: everyone's), by time.
+/// Appointments between two instants within the grant's data scope (of follow-ups: the
+/// follow-up's owner and department decide), by time; at most 500.
 pub async fn appointments(
     db: &Db,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-    owners: Option<&[i64]>,
+    grant: &Grant,
 ) -> Result<Vec<Appointment>> {
-    let filter = match owners {
-        Some([]) => " AND 1 = 0".to_owned(),
-        Some(ids) => format!(
-            " AND f.owner_id IN ({})",
-            ids.iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        None => String::new(),
-    };
+    let scope = grant.sql_predicate("f.owner_id", "f.department_id");
     let sql = format!(
         "SELECT f.id, f.customer_id, c.name, f.next_visit_at, COALESCE(f.next_visit_done, FALSE), f.owner_id \
          FROM follow_ups f JOIN customers c ON c.id = f.customer_id WHERE f.next_visit_at >= $1 \
-         AND f.next_visit_at < $2 AND f.deleted_at IS NULL{filter} ORDER BY f.next_visit_at, f.id LIMIT 500"
+         AND f.next_visit_at < $2 AND f.deleted_at IS NULL AND {scope} ORDER BY f.next_visit_at, f.id LIMIT 500"
     );
     type Row = (i64, i64, String, DateTime<Utc>, bool, Option<i64>);
     let rows: Vec<Row> = on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(

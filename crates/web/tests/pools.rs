@@ -169,6 +169,31 @@ async fn pools_fall_back_claims_and_scores() {
             .await;
         assert_eq!(lines.as_array().unwrap().len(), 2, "{lines}");
 
+        // 计划任务: the appointment is zhang's, within his scope, and not in li's.
+        let visit = (guanxi_store::now() + Duration::days(2))
+            .date_naive()
+            .and_hms_opt(2, 0, 0)
+            .unwrap()
+            .and_utc();
+        zhang
+            .ok(
+                "POST",
+                "/api/v1/follow_ups",
+                Some(
+                    json!({"customer_id": id3, "kind": "call", "content": "约好后天上门",
+                    "next_visit_at": visit.to_rfc3339()}),
+                ),
+            )
+            .await;
+        let day = format!("/api/v1/appointments?date={}", visit.date_naive());
+        let mine = zhang.ok("GET", &day, None).await;
+        assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
+        assert_eq!(mine[0]["customer_id"], id3, "{mine}");
+        let theirs = li.ok("GET", &day, None).await;
+        assert_eq!(theirs, json!([]), "another salesperson's appointment");
+        let all = admin.ok("GET", &day, None).await;
+        assert_eq!(all.as_array().unwrap().len(), 1, "{all}");
+
         // Claims: one a day; the one who released a customer waits out the cool-down.
         assert_eq!(
             li.post(

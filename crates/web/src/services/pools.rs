@@ -475,19 +475,8 @@ pub async fn appointments(
         .from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default())
         .earliest()
         .map_or_else(Utc::now, |t| t.with_timezone(&Utc));
-    let list =
-        guanxi_store::follow_ups::appointments(&state.db, start, start + Duration::days(1), None)
-            .await?;
-    // The scope of follow-ups decides: the owner's department is the record's.
-    let users = guanxi_store::users::list_all(&state.db).await?;
-    Ok(list
-        .into_iter()
-        .filter(|a| {
-            let dept = a
-                .owner_id
-                .and_then(|o| users.iter().find(|u| u.id == o))
-                .and_then(|u| u.department_id);
-            g.covers(a.owner_id, dept)
-        })
-        .collect())
+    Ok(
+        guanxi_store::follow_ups::appointments(&state.db, start, start + Duration::days(1), &g)
+            .await?,
+    )
 }
