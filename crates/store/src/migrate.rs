@@ -129,6 +129,7 @@ pub async fn run(db: &Db) -> Result<usize> {
         tracing::info!(version = m.version, name = m.name, "applied migration");
         count += 1;
     }
+    crate::search::upgrade(db).await?;
     let seeded = crate::regions::seed(db).await?;
     if seeded > 0 {
         tracing::info!(regions = seeded, "seeded the built-in regions");

@@ -20,6 +20,7 @@ use std::collections::BTreeSet;
 use guanxi_core::engine::{Fields, ModuleDef};
 use serde_json::Value;
 
+use crate::bulk::Val;
 use crate::{Db, Result, StoreError, Tx, on_db, on_tx};
 
 fn is_cjk(c: char) -> bool {
@@ -71,17 +72,23 @@ fn runs(text: &str) -> Vec<(Kind, Vec<char>)> {
     out
 }
 
-/// The grams a text is indexed under.
-pub fn grams(text: &str) -> BTreeSet<String> {
-    let mut g = BTreeSet::new();
-    for (kind, run) in runs(text) {
+/// Every window a text is indexed under, with repeats, as slices of its lower-cased runs.
+fn windows(runs: &[(Kind, Vec<char>)]) -> Vec<&[char]> {
+    let mut out = vec![];
+    for (kind, run) in runs {
         for &n in kind.sizes() {
-            for w in run.windows(n) {
-                g.insert(w.iter().collect());
-            }
+            out.extend(run.windows(n));
         }
     }
-    g
+    out
+}
+
+/// The grams a text is indexed under.
+pub fn grams(text: &str) -> BTreeSet<String> {
+    windows(&runs(text))
+        .into_iter()
+        .map(|w| w.iter().collect())
+        .collect()
 }
 
 /// The grams a query must all match, or `None` when the query is too short to use the index
@@ -122,13 +129,17 @@ pub fn text_of(fs: &Fields, values: &serde_json::Map<String, Value>) -> String {
 
 /// A record's grams as one FTS5 document: separated by spaces, in order, without repeats.
 pub fn document(text: &str) -> String {
-    let grams = grams(text);
-    let mut doc = String::with_capacity(grams.iter().map(|g| g.len() + 1).sum());
-    for g in &grams {
+    let runs = runs(text);
+    let mut grams = windows(&runs);
+    // Char order is the order of the UTF-8 strings: the same as [`grams`].
+    grams.sort_unstable();
+    grams.dedup();
+    let mut doc = String::with_capacity(grams.iter().map(|g| 4 * g.len() + 1).sum());
+    for g in grams {
         if !doc.is_empty() {
             doc.push(' ');
         }
-        doc.push_str(g);
+        doc.extend(g);
     }
     doc
 }
@@ -207,7 +218,12 @@ pub async fn candidates(db: &Db, module: &str, q: &str) -> Result<Candidates> {
     }
 }
 
-async fn insert_grams(tx: &mut Tx, module: &str, id: i64, grams: &BTreeSet<String>) -> Result<()> {
+async fn add_record_grams(
+    tx: &mut Tx,
+    module: &str,
+    id: i64,
+    grams: &BTreeSet<String>,
+) -> Result<()> {
     let list: Vec<&String> = grams.iter().collect();
     for chunk in list.chunks(200) {
         let mut sql = String::from("INSERT INTO search_grams (module, gram, record_id) VALUES ");
@@ -227,6 +243,78 @@ async fn insert_grams(tx: &mut Tx, module: &str, id: i64, grams: &BTreeSet<Strin
         })?;
     }
     Ok(())
+}
+
+/// Adds the quick-search index entries of `module`'s new records: (record id, document), the
+/// document being the record's grams separated by spaces as [`document`] makes
+/// it. On SQLite one row per record goes into the module's FTS5 table, many rows per
+/// statement; on PostgreSQL one `search_grams` row per gram, by `COPY` in gram order (each
+/// gram's new entries land together at the end of its range).
+pub async fn insert_docs(tx: &mut Tx, module: &str, docs: Vec<(i64, String)>) -> Result<()> {
+    crate::bulk::check_ident(module)?;
+    if docs.is_empty() {
+        return Ok(());
+    }
+    match tx {
+        Tx::Sqlite(c) => {
+            let table = fts_table(module)?;
+            let rows = docs
+                .into_iter()
+                .map(|(id, doc)| vec![Val::Int(id), Val::Text(doc)])
+                .collect();
+            crate::bulk::sqlite_insert(c, &table, &["rowid", "grams"], rows).await
+        }
+        Tx::Postgres(c) => {
+            let mut pairs: Vec<(&str, i64)> = docs
+                .iter()
+                .flat_map(|(id, doc)| doc.split(' ').map(move |g| (g, *id)))
+                .collect();
+            pairs.sort_unstable();
+            let rows = pairs
+                .into_iter()
+                .map(|(g, id)| {
+                    vec![
+                        Val::Text(module.to_owned()),
+                        Val::Text(g.to_owned()),
+                        Val::Int(id),
+                    ]
+                })
+                .collect();
+            crate::bulk::pg_copy(c, "search_grams", &["module", "gram", "record_id"], rows).await
+        }
+    }
+}
+
+/// Adds quick-search grams of `module`'s new records given as (gram, record id) pairs: on
+/// SQLite they are gathered into one document per record ([`insert_docs`]), on PostgreSQL
+/// copied into `search_grams` as they come.
+pub async fn insert_grams(tx: &mut Tx, module: &str, grams: Vec<(String, i64)>) -> Result<()> {
+    crate::bulk::check_ident(module)?;
+    match tx {
+        Tx::Sqlite(_) => {
+            let mut grams = grams;
+            // Stable: a record's grams keep their order.
+            grams.sort_by_key(|(_, id)| *id);
+            let mut docs: Vec<(i64, String)> = vec![];
+            for (g, id) in grams {
+                match docs.last_mut() {
+                    Some((last, doc)) if *last == id => {
+                        doc.push(' ');
+                        doc.push_str(&g);
+                    }
+                    _ => docs.push((id, g)),
+                }
+            }
+            insert_docs(tx, module, docs).await
+        }
+        Tx::Postgres(c) => {
+            let rows = grams
+                .into_iter()
+                .map(|(g, id)| vec![Val::Text(module.to_owned()), Val::Text(g), Val::Int(id)])
+                .collect();
+            crate::bulk::pg_copy(c, "search_grams", &["module", "gram", "record_id"], rows).await
+        }
+    }
 }
 
 /// Brings a record's index entries in step after a change of its searchable text.
@@ -281,7 +369,7 @@ pub async fn index_record(
         })?;
     }
     let added: BTreeSet<String> = new.difference(&old).cloned().collect();
-    insert_grams(tx, def.code, id, &added).await
+    add_record_grams(tx, def.code, id, &added).await
 }
 
 /// Rebuilds the index of a whole module in batches; returns the records indexed.
@@ -295,7 +383,7 @@ pub async fn reindex(db: &Db, fs: &Fields) -> Result<usize> {
         return Ok(0);
     }
     let select = format!(
-        "SELECT id, {} FROM {} WHERE id > $1 ORDER BY id LIMIT 2000",
+        "SELECT id, {} FROM {} WHERE id > $1 ORDER BY id LIMIT 5000",
         cols.iter()
             .map(|c| format!("COALESCE({c}, '')"))
             .collect::<Vec<_>>()
@@ -338,10 +426,37 @@ pub async fn reindex(db: &Db, fs: &Fields) -> Result<usize> {
             .filter(|(_, doc)| !doc.is_empty())
             .collect();
         let mut tx = db.begin().await?;
-        crate::bulk::insert_docs(&mut tx, fs.def.code, docs).await?;
+        insert_docs(&mut tx, fs.def.code, docs).await?;
         tx.commit().await?;
     }
     Ok(count)
+}
+
+/// Moves the index of a database from before FTS5 (SQLite, migration 12): when `search_grams`
+/// still holds rows, every module's FTS5 table is rebuilt from the records and the old table is
+/// emptied. Runs after the migrations; nothing to do on PostgreSQL or once done. A crash midway
+/// leaves `search_grams` as it was, so the next start does it again.
+pub async fn upgrade(db: &Db) -> Result<usize> {
+    let Db::Sqlite { write, .. } = db else {
+        return Ok(0);
+    };
+    let old: Option<i64> = sqlx::query_scalar("SELECT 1 FROM search_grams LIMIT 1")
+        .fetch_optional(write)
+        .await?;
+    if old.is_none() {
+        return Ok(0);
+    }
+    let mut n = 0;
+    for def in guanxi_core::engine::MODULES {
+        if def.fields.iter().any(|f| f.searchable) {
+            n += reindex(db, &Fields::builtin(def)).await?;
+        }
+    }
+    sqlx::query("DELETE FROM search_grams")
+        .execute(write)
+        .await?;
+    tracing::info!(records = n, "moved the quick-search index to FTS5");
+    Ok(n)
 }
 
 /// How many records hold a gram in `search_grams` (PostgreSQL), counting at most `cap` (cheap:
@@ -389,5 +504,9 @@ mod tests {
             ["zs"]
         );
         assert!(query_grams("8000").unwrap().contains("800"));
+        let text = "张三贸易 张三 13800138000 ZSmy";
+        let doc: Vec<String> = document(text).split(' ').map(str::to_owned).collect();
+        assert_eq!(doc, grams(text).into_iter().collect::<Vec<_>>());
+        assert_eq!(document("- "), "");
     }
 }

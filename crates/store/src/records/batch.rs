@@ -228,6 +228,11 @@ pub struct Match {
 
 /// Live records (any owner) whose `field` is one of `values`, by the value's text: one query
 /// per few hundred values instead of one per row. The first record per value wins.
+///
+/// On SQLite this reads through the writer's connection (so never call it inside a
+/// transaction): an import checks each chunk here right before writing it, and the index
+/// pages it reads are the ones the write then changes — one page cache holds them for both,
+/// instead of every reader connection of the pool filling a cache of its own with them.
 pub async fn find_many(
     db: &crate::Db,
     fs: &Fields,
@@ -265,7 +270,7 @@ pub async fn find_many(
             bool,
             Option<String>,
         );
-        let rows: Vec<R> = crate::on_db!(db, read, |p| {
+        let rows: Vec<R> = crate::on_db!(db, write, |p| {
             bind_all!(
                 sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(sql.as_str())),
                 chunk
