@@ -51,6 +51,9 @@ fn smoke(dir: &std::path::Path, database_url: Option<&str>) {
         "raw SQLite INSERT",
         "server memory under load",
         "demo data generation",
+        "follow-ups",
+        "pool fall-back sweep",
+        "rule re-evaluation",
     ] {
         assert!(md.contains(want), "{want} missing from the report:\n{md}");
     }
@@ -67,6 +70,18 @@ fn smoke(dir: &std::path::Path, database_url: Option<&str>) {
         assert!(r["requests"].as_u64().unwrap() > 0, "no request in {r}");
     }
     assert!(v["context"]["customers"].as_u64().unwrap() >= 5_000);
+    assert!(v["context"]["follow_ups"].as_u64().unwrap() >= 20_000);
+    // The background jobs' figures: measured, held against their goals.
+    for name in ["pool fall-back sweep", "rule re-evaluation"] {
+        let f = v["figures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"].as_str().unwrap().starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} figure"));
+        assert!(f["value"].as_f64().unwrap() > 0.0, "{f}");
+        assert!(f["pass"].is_boolean(), "{f}");
+    }
 }
 
 #[test]

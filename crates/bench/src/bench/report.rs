@@ -16,6 +16,8 @@ pub enum Goal {
     AtMostMib(f64),
     /// At least this many of the figure's unit.
     AtLeast(f64),
+    /// At most this many of the figure's unit (seconds of a job).
+    AtMost(f64),
 }
 
 impl Goal {
@@ -26,6 +28,7 @@ impl Goal {
             Goal::ThroughputAtLeast(r) => format!("≥ {} req/s", thousands(r)),
             Goal::AtMostMib(m) => format!("≤ {m} MB"),
             Goal::AtLeast(r) => format!("≥ {} {unit}", thousands(r)),
+            Goal::AtMost(r) => format!("≤ {r} {unit}"),
         }
     }
 }
@@ -92,6 +95,7 @@ impl Figure {
         let pass = match goal {
             Goal::AtMostMib(m) => Some(value <= m),
             Goal::AtLeast(r) => Some(value >= r),
+            Goal::AtMost(r) => Some(value <= r),
             _ => None,
         };
         Figure {
@@ -117,6 +121,7 @@ pub struct Context {
     pub customers: u64,
     pub contacts: u64,
     pub organisations: u64,
+    pub follow_ups: u64,
     pub mode: String,
     pub build: String,
     pub server: String,
@@ -211,10 +216,11 @@ pub fn markdown(ctx: &Context, rows: &[Row], figures: &[Figure]) -> String {
         (
             "data set",
             format!(
-                "{} customers, {} contacts, {} organisations",
+                "{} customers, {} contacts, {} organisations, {} follow-ups",
                 thousands(ctx.customers as f64),
                 thousands(ctx.contacts as f64),
-                thousands(ctx.organisations as f64)
+                thousands(ctx.organisations as f64),
+                thousands(ctx.follow_ups as f64)
             ),
         ),
         ("mode", ctx.mode.clone()),
@@ -227,8 +233,10 @@ pub fn markdown(ctx: &Context, rows: &[Row], figures: &[Figure]) -> String {
     for f in figures {
         let value = if f.value >= 100.0 {
             thousands(f.value)
-        } else {
+        } else if f.value >= 10.0 {
             format!("{:.1}", f.value)
+        } else {
+            format!("{:.2}", f.value)
         };
         s += &format!(
             "| {} | {value} {} | {} | {} | {} |\n",
@@ -322,5 +330,8 @@ mod tests {
         assert_eq!(Row::new("g", "n", "u", 1, &s, Goal::None).pass, None);
         let f = Figure::new("rss", 90.0, "MB", "", Goal::AtMostMib(150.0));
         assert_eq!(f.pass, Some(true));
+        let f = Figure::new("sweep", 2.5, "s", "", Goal::AtMost(2.0));
+        assert_eq!(f.pass, Some(false));
+        assert_eq!(Goal::AtMost(2.0).text("s"), "≤ 2 s");
     }
 }

@@ -77,8 +77,20 @@ async fn write_files(db: &Db, seed: u64, rows: u64, dir: &Path) -> anyhow::Resul
     Ok(())
 }
 
-/// Runs `exe args…`, sampling its peak resident memory; returns (seconds, peak MiB, stdout).
-fn run(exe: &Path, args: &[&str]) -> anyhow::Result<(f64, f64, String)> {
+/// Reads a child's pipe to the end on a thread of its own, so that a talkative child never
+/// blocks on a full pipe while it is being watched.
+fn drain(pipe: Option<impl std::io::Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut buf = vec![];
+        if let Some(mut p) = pipe {
+            let _ = p.read_to_end(&mut buf);
+        }
+        buf
+    })
+}
+
+/// Runs `exe args…`, sampling its peak resident memory; returns (seconds, peak MiB, its output).
+pub(super) fn run(exe: &Path, args: &[&str]) -> anyhow::Result<(f64, f64, String)> {
     let started = Instant::now();
     let mut child = Command::new(exe)
         .args(args)
@@ -89,8 +101,9 @@ fn run(exe: &Path, args: &[&str]) -> anyhow::Result<(f64, f64, String)> {
         .stderr(Stdio::piped())
         .spawn()?;
     let pid = child.id();
+    let (stdout, stderr) = (drain(child.stdout.take()), drain(child.stderr.take()));
     let mut peak: f64 = 0.0;
-    loop {
+    let status = loop {
         if let Some(kib) = std::fs::read_to_string(format!("/proc/{pid}/status"))
             .ok()
             .and_then(|s| {
@@ -101,19 +114,19 @@ fn run(exe: &Path, args: &[&str]) -> anyhow::Result<(f64, f64, String)> {
         {
             peak = peak.max(kib / 1024.0);
         }
-        if child.try_wait()?.is_some() {
-            break;
+        if let Some(status) = child.try_wait()? {
+            break status;
         }
         std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output()?;
+    };
     let secs = started.elapsed().as_secs_f64();
+    let read = |h: std::thread::JoinHandle<Vec<u8>>| h.join().unwrap_or_default();
     let text = format!(
         "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        String::from_utf8_lossy(&read(stdout)),
+        String::from_utf8_lossy(&read(stderr))
     );
-    if !out.status.success() {
+    if !status.success() {
         anyhow::bail!("{} {} failed: {text}", exe.display(), args.join(" "));
     }
     Ok((secs, peak, text))

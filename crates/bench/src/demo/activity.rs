@@ -160,10 +160,6 @@ impl Activity {
     /// The follow-ups, behaviours and ownership events of one customer, appended to `b`
     /// (follow-up ids from `next_id` on), and the customer's columns they decide.
     pub fn customer(&self, seed: u64, c: &Customer, next_id: &mut i64, b: &mut Batch) -> Outcome {
-        static OFF: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        if *OFF.get_or_init(|| std::env::var_os("GUANXI_DEMO_NO_ACTIVITY").is_some()) {
-            return Outcome::default();
-        }
         let mut r = Rng::for_item(seed, 13, c.index);
         // The first whole day after the customer came in, and its pool's rule.
         let first = (c.created - self.today).num_seconds().div_euclid(DAY_SECS) + 1;
