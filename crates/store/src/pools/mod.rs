@@ -384,5 +384,7 @@ pub async fn refresh(tx: &mut Tx, pools: &[Pool], id: i64) -> Result<Option<Date
 }
 
 mod moves;
+mod sweep;
 
 pub use moves::*;
+pub use sweep::*;

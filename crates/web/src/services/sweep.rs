@@ -8,18 +8,15 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use guanxi_core::Module;
-use guanxi_core::engine::CUSTOMERS;
 use guanxi_store::audit::{self, Actor, Event};
 use guanxi_store::pools;
-use guanxi_store::records;
 use serde::Serialize;
-use serde_json::json;
 
 use crate::error::AppResult;
 use crate::state::AppState;
 
 /// Customers moved per transaction.
-const CHUNK: i64 = 1_000;
+const CHUNK: i64 = 5_000;
 
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct SweepReport {
@@ -56,117 +53,76 @@ pub async fn sweep(state: &AppState, now: DateTime<Utc>, dry_run: bool) -> AppRe
     let paths = paths(state).await?;
     let actor = Actor::system();
     let mut report = SweepReport::default();
-    let fs = crate::services::records::fields(state, &CUSTOMERS).await?;
+    let limit = if dry_run { 1_000_000 } else { CHUNK };
     loop {
-        let due = pools::due(&state.db, now, if dry_run { 1_000_000 } else { CHUNK }).await?;
+        let due = pools::due(&state.db, now, limit).await?;
         if due.is_empty() {
             break;
         }
-        let mut tx = state.db.begin().await?;
-        let mut moved = 0;
-        let mut told = BTreeSet::new();
+        let mut moves = vec![];
+        let mut orphans = vec![];
         for (id, name, owner) in &due {
             let path = paths.get(owner).map_or("", String::as_str);
-            let Some(pool) = pools::pool_for(&all, *owner, path) else {
+            match pools::pool_for(&all, *owner, path) {
+                Some(pool) => moves.push(pools::FallBack {
+                    id: *id,
+                    name: name.clone(),
+                    owner: *owner,
+                    pool_id: pool.id,
+                    pool_name: pool.name.clone(),
+                }),
                 // No pool any more: the customer stays, without a deadline.
-                if !dry_run {
-                    pools::set_deadline(&mut tx, *id, None, None).await?;
-                }
-                continue;
-            };
-            report.fell_back.push((*id, name.clone(), *owner, pool.id));
-            if dry_run {
-                continue;
+                None => orphans.push(*id),
             }
-            if !pools::put_in_pool(&mut tx, *id, pool.id, None, now).await? {
-                continue;
-            }
-            moved += 1;
-            let version = records::tx_fetch(&mut tx, &fs, *id)
-                .await?
-                .map_or(1, |r| r.version);
-            records::history_line(
-                &mut tx,
-                &CUSTOMERS,
-                *id,
-                version,
-                &actor,
-                "fall_back",
-                "owner_id",
-                &json!(owner),
-                &json!(null),
-            )
-            .await?;
-            pools::record_event(
-                &mut tx,
-                *id,
-                now,
-                "fall_back",
-                Some(*owner),
-                None,
-                Some(pool.id),
-                None,
-                None,
-            )
-            .await?;
-            guanxi_store::notifications::add(
-                &mut tx,
-                *owner,
-                "fall_back",
-                &json!({"customer": name, "pool": pool.name}),
-                Some(&format!("/customers/{id}")),
-            )
-            .await?;
-            told.insert(*owner);
         }
-        if !dry_run {
-            audit::record(
-                &mut tx,
-                &actor,
-                Event::new(
-                    "pool.fall_back",
-                    format!("{moved} customers fell back to their pools"),
-                )
-                .module(Module::Customers),
-            )
-            .await?;
-            tx.commit().await?;
-            wake(state, &told);
+        if dry_run {
+            report.fell_back.extend(moves.into_iter().map(fell_back));
+            break;
         }
-        if dry_run || (due.len() as i64) < CHUNK {
+        let mut tx = state.db.begin().await?;
+        pools::clear_deadlines(&mut tx, &orphans).await?;
+        let moved = pools::fall_back_many(&mut tx, &moves, now, &actor).await?;
+        audit::record(
+            &mut tx,
+            &actor,
+            Event::new(
+                "pool.fall_back",
+                format!("{} customers fell back to their pools", moved.len()),
+            )
+            .module(Module::Customers),
+        )
+        .await?;
+        tx.commit().await?;
+        wake(state, moved.iter().map(|f| f.owner).collect());
+        report.fell_back.extend(moved.into_iter().map(fell_back));
+        if (due.len() as i64) < CHUNK {
             break;
         }
     }
     loop {
-        let due =
-            pools::warnings_due(&state.db, now, if dry_run { 1_000_000 } else { CHUNK }).await?;
+        let due: Vec<pools::Warning> = pools::warnings_due(&state.db, now, limit)
+            .await?
+            .into_iter()
+            .map(|(id, name, owner, at)| pools::Warning {
+                id,
+                name,
+                owner,
+                at,
+            })
+            .collect();
         if due.is_empty() {
             break;
         }
-        let mut tx = state.db.begin().await?;
-        let mut told = BTreeSet::new();
-        for (id, name, owner, at) in &due {
-            report.warned.push((*id, name.clone(), *owner, *at));
-            if dry_run {
-                continue;
-            }
-            let days = (*at - now).num_days().max(0);
-            guanxi_store::notifications::add(
-                &mut tx,
-                *owner,
-                "fall_back_warning",
-                &json!({"customer": name, "days": days, "date": at.format("%Y-%m-%d").to_string()}),
-                Some(&format!("/customers/{id}")),
-            )
-            .await?;
-            pools::warned(&mut tx, *id).await?;
-            told.insert(*owner);
-        }
+        report
+            .warned
+            .extend(due.iter().map(|w| (w.id, w.name.clone(), w.owner, w.at)));
         if dry_run {
             break;
         }
+        let mut tx = state.db.begin().await?;
+        pools::warn_many(&mut tx, &due, now).await?;
         tx.commit().await?;
-        wake(state, &told);
+        wake(state, due.iter().map(|w| w.owner).collect());
         if (due.len() as i64) < CHUNK {
             break;
         }
@@ -174,10 +130,14 @@ pub async fn sweep(state: &AppState, now: DateTime<Utc>, dry_run: bool) -> AppRe
     Ok(report)
 }
 
+fn fell_back(f: pools::FallBack) -> (i64, String, i64, i64) {
+    (f.id, f.name, f.owner, f.pool_id)
+}
+
 /// Tells the open feeds of the owners notified in a committed transaction to look.
-fn wake(state: &AppState, told: &BTreeSet<i64>) {
+fn wake(state: &AppState, told: BTreeSet<i64>) {
     for user in told {
-        crate::services::notifications::wake(state, *user);
+        crate::services::notifications::wake(state, user);
     }
 }
 
