@@ -120,11 +120,24 @@ pub fn query_grams(q: &str) -> Option<BTreeSet<String>> {
 
 /// The searchable text of a record's values.
 pub fn text_of(fs: &Fields, values: &serde_json::Map<String, Value>) -> String {
-    fs.iter()
+    let mut out = String::new();
+    text_into(fs, values, &mut out);
+    out
+}
+
+/// [`text_of`] into a buffer the caller reuses from record to record.
+pub fn text_into(fs: &Fields, values: &serde_json::Map<String, Value>, out: &mut String) {
+    out.clear();
+    for s in fs
+        .iter()
         .filter(|f| f.searchable)
         .filter_map(|f| values.get(f.code).and_then(Value::as_str))
-        .collect::<Vec<_>>()
-        .join(" ")
+    {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(s);
+    }
 }
 
 /// A record's grams as one FTS5 document: separated by spaces, in order, without repeats.

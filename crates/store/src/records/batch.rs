@@ -4,7 +4,8 @@
 
 use std::collections::HashMap;
 
-use guanxi_core::engine::Fields;
+use chrono::{DateTime, Utc};
+use guanxi_core::engine::{FieldKind, Fields};
 use serde_json::Value;
 
 use super::{Bind, RecordError, Result, Values, to_bind};
@@ -61,6 +62,17 @@ async fn departments(tx: &mut Tx) -> Result<HashMap<i64, Option<i64>>> {
     Ok(rows.into_iter().collect())
 }
 
+/// The path of each user's department (a customer's pool, and so its fall-back deadline,
+/// follows its owner's department).
+pub async fn department_paths(tx: &mut Tx) -> Result<HashMap<i64, Option<String>>> {
+    let rows: Vec<(i64, Option<String>)> = on_tx!(tx, |c| sqlx::query_as(
+        "SELECT u.id, d.path FROM users u LEFT JOIN departments d ON d.id = u.department_id"
+    )
+    .fetch_all(&mut *c)
+    .await)?;
+    Ok(rows.into_iter().collect())
+}
+
 /// Creates records with a `create` history line each and their search grams; returns the new
 /// ids in the order of `rows`. Values are already checked.
 pub async fn insert_many(
@@ -69,15 +81,65 @@ pub async fn insert_many(
     rows: &[NewRecord],
     actor: &Actor,
 ) -> Result<Vec<i64>> {
+    let rows = rows
+        .iter()
+        .map(|r| NewRecord {
+            owner_id: r.owner_id,
+            values: r.values.clone(),
+        })
+        .collect();
+    insert_records(tx, fs, rows, actor, now(), vec![]).await
+}
+
+/// A value as its column takes it, moved out of the record's values (no copy of its text).
+fn take_val(kind: FieldKind, v: Value) -> Option<Val> {
+    Some(match (kind, v) {
+        (_, Value::Null) => Val::Null,
+        (FieldKind::MultiSelect, v) => Val::Text(v.to_string()),
+        (k, Value::String(s)) if !k.is_integer() && is_text(k) => Val::Text(s),
+        (k, v) => val(to_bind(k, &v)?),
+    })
+}
+
+/// Kinds stored as the value's own text (everything but numbers, booleans, dates and times).
+fn is_text(kind: FieldKind) -> bool {
+    !matches!(
+        kind,
+        FieldKind::Decimal
+            | FieldKind::Percent
+            | FieldKind::MultiSelect
+            | FieldKind::Checkbox
+            | FieldKind::Date
+            | FieldKind::DateTime
+    )
+}
+
+/// [`insert_many`] taking the rows by value (their texts move into the statements), at the
+/// write time `at`, with `extra` columns the caller computed — one value per row each (a
+/// customer's fall-back deadline, say), taking the place of a field of the same name.
+pub async fn insert_records(
+    tx: &mut Tx,
+    fs: &Fields,
+    rows: Vec<NewRecord>,
+    actor: &Actor,
+    at: DateTime<Utc>,
+    extra: Vec<(&'static str, Vec<Val>)>,
+) -> Result<Vec<i64>> {
     if rows.is_empty() {
         return Ok(vec![]);
     }
+    if let Some((c, _)) = extra.iter().find(|(_, v)| v.len() != rows.len()) {
+        return Err(RecordError::Store(crate::StoreError::Config(format!(
+            "{c}: not one value per row"
+        ))));
+    }
     let ids = reserve_ids(tx, fs.def.table, rows.len()).await?;
     let depts = departments(tx).await?;
-    let t = now();
+    let t = at;
     // Columns the system fills (a score, a deadline) keep their defaults unless a row has a value.
     let builtin: Vec<_> = fs
         .columns()
+        .filter(|f| !extra.iter().any(|(c, _)| *c == f.code))
         .filter(|f| {
             !f.read_only
                 || rows
@@ -85,6 +147,7 @@ pub async fn insert_many(
                     .any(|r| r.values.get(f.code).is_some_and(|v| !v.is_null()))
         })
         .collect();
+    let custom_fields: Vec<_> = fs.custom().collect();
     let mut cols = vec![
         "id",
         "owner_id",
@@ -96,45 +159,57 @@ pub async fn insert_many(
     ];
     cols.extend(builtin.iter().map(|f| f.code));
     cols.push("custom");
+    cols.extend(extra.iter().map(|(c, _)| *c));
+    let mut extra: Vec<_> = extra.into_iter().map(|(_, v)| v.into_iter()).collect();
+    let width = cols.len();
+    let user = actor.user_id.map_or(Val::Null, Val::Int);
     let mut out = Vec::with_capacity(rows.len());
     let mut docs = Vec::with_capacity(rows.len());
     let mut history = Vec::with_capacity(rows.len());
-    for (r, id) in rows.iter().zip(&ids) {
+    let mut text = String::new();
+    for (r, id) in rows.into_iter().zip(&ids) {
+        let mut values = r.values;
         let dept = r.owner_id.and_then(|o| depts.get(&o).copied().flatten());
-        let mut row = vec![
+        crate::search::text_into(fs, &values, &mut text);
+        let doc = crate::search::document(&text);
+        if !doc.is_empty() {
+            docs.push((*id, doc));
+        }
+        let mut row = Vec::with_capacity(width);
+        row.extend([
             Val::Int(*id),
             r.owner_id.map_or(Val::Null, Val::Int),
             dept.map_or(Val::Null, Val::Int),
-            actor.user_id.map_or(Val::Null, Val::Int),
+            user.clone(),
             Val::Time(t),
-            actor.user_id.map_or(Val::Null, Val::Int),
+            user.clone(),
             Val::Time(t),
-        ];
+        ]);
         for f in &builtin {
-            let v = r.values.get(f.code).unwrap_or(&Value::Null);
-            row.push(val(to_bind(f.kind, v).ok_or(RecordError::NotFound)?));
+            let v = values.remove(f.code).unwrap_or(Value::Null);
+            row.push(take_val(f.kind, v).ok_or(RecordError::NotFound)?);
         }
-        let custom: Values = fs
-            .custom()
-            .filter_map(|f| Some((f.code.to_owned(), r.values.get(f.code)?.clone())))
-            .filter(|(_, v)| !v.is_null())
-            .collect();
+        let mut custom = Values::new();
+        for f in &custom_fields {
+            if let Some(v) = values.remove(f.code).filter(|v| !v.is_null()) {
+                custom.insert(f.code.to_owned(), v);
+            }
+        }
         row.push(if custom.is_empty() {
             Val::Null
         } else {
             Val::Text(Value::Object(custom).to_string())
         });
-        out.push(row);
-        let doc = crate::search::document(&crate::search::text_of(fs, &r.values));
-        if !doc.is_empty() {
-            docs.push((*id, doc));
+        for e in &mut extra {
+            row.push(e.next().unwrap_or(Val::Null));
         }
+        out.push(row);
         history.push(vec![
             Val::Text(fs.def.code.to_owned()),
             Val::Int(*id),
             Val::Int(1),
             Val::Time(t),
-            actor.user_id.map_or(Val::Null, Val::Int),
+            user.clone(),
             actor.username.clone().map_or(Val::Null, Val::Text),
             Val::Text("create".into()),
         ]);
@@ -240,7 +315,64 @@ pub async fn find_many(
     values: &[Value],
 ) -> Result<HashMap<String, Match>> {
     let mut out = HashMap::new();
-    let col = crate::custom_fields::expr(db.backend(), field);
+    for (sql, chunk) in match_queries(db.backend(), fs, field, values) {
+        let rows: Vec<MatchRow> = crate::on_db!(db, write, |p| {
+            bind_all!(
+                sqlx::query_as::<_, MatchRow>(sqlx::AssertSqlSafe(sql.as_str())),
+                &chunk
+            )
+            .fetch_all(p)
+            .await
+        })?;
+        add_matches(&mut out, rows);
+    }
+    Ok(out)
+}
+
+/// [`find_many`] inside an open transaction, which also sees the records it wrote.
+pub async fn tx_find_many(
+    tx: &mut Tx,
+    fs: &Fields,
+    field: &guanxi_core::engine::FieldDef,
+    values: &[Value],
+) -> Result<HashMap<String, Match>> {
+    let mut out = HashMap::new();
+    let backend = match tx {
+        Tx::Sqlite(_) => crate::Backend::Sqlite,
+        Tx::Postgres(_) => crate::Backend::Postgres,
+    };
+    for (sql, chunk) in match_queries(backend, fs, field, values) {
+        let rows: Vec<MatchRow> = on_tx!(tx, |c| {
+            bind_all!(
+                sqlx::query_as::<_, MatchRow>(sqlx::AssertSqlSafe(sql.as_str())),
+                &chunk
+            )
+            .fetch_all(&mut *c)
+            .await
+        })?;
+        add_matches(&mut out, rows);
+    }
+    Ok(out)
+}
+
+type MatchRow = (
+    i64,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    bool,
+    Option<String>,
+);
+
+/// The statements of a [`find_many`], a few hundred values each, with their values.
+fn match_queries(
+    backend: crate::Backend,
+    fs: &Fields,
+    field: &guanxi_core::engine::FieldDef,
+    values: &[Value],
+) -> Vec<(String, Vec<Bind>)> {
+    let col = crate::custom_fields::expr(backend, field);
     let binds: Vec<Bind> = values
         .iter()
         .filter_map(|v| to_bind(field.kind, v))
@@ -251,45 +383,34 @@ pub async fn find_many(
             )
         })
         .collect();
-    for chunk in binds.chunks(500) {
-        let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT t.id, t.{title}, t.owner_id, t.department_id, u.display_name, t.locked, \
-             CAST({col} AS TEXT) FROM {table} t LEFT JOIN users u ON u.id = t.owner_id \
-             WHERE {col} IN ({}) AND t.deleted_at IS NULL ORDER BY t.id",
-            params.join(", "),
-            title = fs.def.title,
-            table = fs.def.table,
-        );
-        type R = (
-            i64,
-            String,
-            Option<i64>,
-            Option<i64>,
-            Option<String>,
-            bool,
-            Option<String>,
-        );
-        let rows: Vec<R> = crate::on_db!(db, write, |p| {
-            bind_all!(
-                sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(sql.as_str())),
-                chunk
-            )
-            .fetch_all(p)
-            .await
-        })?;
-        for (id, title, owner_id, department_id, owner_name, locked, key) in rows {
-            out.entry(key.unwrap_or_default()).or_insert(Match {
-                id,
-                title,
-                owner_id,
-                department_id,
-                owner_name,
-                locked,
-            });
-        }
+    binds
+        .chunks(500)
+        .map(|chunk| {
+            let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT t.id, t.{title}, t.owner_id, t.department_id, u.display_name, t.locked, \
+                 CAST({col} AS TEXT) FROM {table} t LEFT JOIN users u ON u.id = t.owner_id \
+                 WHERE {col} IN ({}) AND t.deleted_at IS NULL ORDER BY t.id",
+                params.join(", "),
+                title = fs.def.title,
+                table = fs.def.table,
+            );
+            (sql, chunk.to_vec())
+        })
+        .collect()
+}
+
+fn add_matches(out: &mut HashMap<String, Match>, rows: Vec<MatchRow>) {
+    for (id, title, owner_id, department_id, owner_name, locked, key) in rows {
+        out.entry(key.unwrap_or_default()).or_insert(Match {
+            id,
+            title,
+            owner_id,
+            department_id,
+            owner_name,
+            locked,
+        });
     }
-    Ok(out)
 }
 
 /// The text under which [`find_many`] reports a value.

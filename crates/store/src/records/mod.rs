@@ -183,7 +183,8 @@ mod history;
 mod write;
 
 pub use batch::{
-    Match, NewRecord, delete_many, find_many, insert_many, match_key, titles, titles_in_scope,
+    Match, NewRecord, delete_many, department_paths, find_many, insert_many, insert_records,
+    match_key, titles, titles_in_scope, tx_find_many,
 };
 pub use history::{HistoryEntry, history_entry, history_of};
 pub use write::{

@@ -3,13 +3,14 @@
 //! the dry run passes is a row the write takes.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 
 use guanxi_core::engine::{self, FieldKind};
 use guanxi_core::validate::FieldError;
 use guanxi_core::{Action, Module};
 use guanxi_store::records::{self, Match};
-use serde_json::json;
+use guanxi_store::{Db, Tx};
+use serde_json::{Value, json};
 
 use super::plan::{OnDuplicate, Plan, Prepared, Resolved, apply_names};
 use crate::auth::Auth;
@@ -26,10 +27,10 @@ pub enum Outcome {
 }
 
 /// Duplicate keys already seen in the file: hash of (key, value) → line. Hashes, not the values,
-/// keep a million rows' keys in a few tens of megabytes.
+/// and 32-bit lines keep a million rows' keys in a few tens of megabytes.
 #[derive(Default)]
 pub struct Seen {
-    lines: HashMap<u64, i64>,
+    lines: HashMap<u64, u32, BuildHasherDefault<Prehashed>>,
     hasher: std::hash::RandomState,
 }
 
@@ -42,12 +43,54 @@ impl Seen {
     }
 }
 
+/// The keys of [`Seen`] are hashes already: its map takes them as they are.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// Where a chunk's checks read: the database (the dry run), or the write's open transaction,
+/// which also sees the records its earlier chunks created.
+pub enum Reads<'a> {
+    Db(&'a Db),
+    Tx(&'a mut Tx),
+}
+
+impl Reads<'_> {
+    async fn find(
+        &mut self,
+        fs: &engine::Fields,
+        field: &engine::FieldDef,
+        values: &[Value],
+    ) -> AppResult<HashMap<String, Match>> {
+        Ok(match self {
+            Reads::Db(db) => records::find_many(db, fs, field, values).await?,
+            Reads::Tx(tx) => records::tx_find_many(tx, fs, field, values).await?,
+        })
+    }
+}
+
 /// Resolves the names in relation columns (and contacts' organisations) to ids of records the
 /// user may see; organisation names that do not exist yet are returned to be created.
 async fn resolve(
     state: &AppState,
     auth: &Auth,
     rows: &[Prepared],
+    reads: &mut Reads<'_>,
 ) -> AppResult<(Resolved, HashSet<String>)> {
     let mut wanted: HashMap<&'static str, (Module, HashSet<String>)> = HashMap::new();
     for p in rows {
@@ -80,7 +123,7 @@ async fn resolve(
         };
         let grant = auth.principal.authorize(module, Action::View).ok();
         let values: Vec<_> = names.iter().map(|n| json!(n)).collect();
-        let found = records::find_many(&state.db, &fs, title, &values).await?;
+        let found = reads.find(&fs, title, &values).await?;
         let mut map = HashMap::new();
         for (name, m) in found {
             if grant
@@ -103,6 +146,10 @@ async fn resolve(
 }
 
 /// Checks a chunk. `new_orgs` collects organisation names to create (contacts).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one chunk's whole context, passed down once"
+)]
 pub async fn check(
     state: &AppState,
     auth: &Auth,
@@ -111,8 +158,9 @@ pub async fn check(
     seen: &mut Seen,
     new_orgs: &mut HashSet<String>,
     allow_create_duplicates: bool,
+    mut reads: Reads<'_>,
 ) -> AppResult<Vec<Outcome>> {
-    let (resolved, orgs) = resolve(state, auth, &rows).await?;
+    let (resolved, orgs) = resolve(state, auth, &rows, &mut reads).await?;
     let may_create_orgs = auth
         .principal
         .authorize(Module::Organisations, Action::Create)
@@ -152,7 +200,7 @@ pub async fn check(
             if values.is_empty() {
                 continue;
             }
-            let found = records::find_many(&state.db, &plan.fs, f, &values).await?;
+            let found = reads.find(&plan.fs, f, &values).await?;
             existing.insert(
                 f.code,
                 found
@@ -189,7 +237,8 @@ pub async fn check(
         }
         for (set, _, text) in &keys {
             let k = seen.key(*set, text);
-            seen.lines.insert(k, p.line);
+            seen.lines
+                .insert(k, u32::try_from(p.line).unwrap_or(u32::MAX));
         }
         let outcome = match (matched, plan.on_duplicate) {
             (None, _) => Outcome::Create(p),

@@ -16,9 +16,11 @@ use crate::services::records::{fields, module};
 use crate::state::AppState;
 
 mod chunk;
+mod deadline;
 pub mod plan;
 pub mod pool;
 pub mod run;
+mod write;
 
 pub use plan::{OnDuplicate, Target};
 
@@ -416,6 +418,7 @@ pub async fn fix_row(
         &mut seen,
         &mut orgs,
         allow,
+        chunk::Reads::Db(&state.db),
     )
     .await?
     .pop();

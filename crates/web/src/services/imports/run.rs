@@ -8,20 +8,26 @@ use std::sync::Arc;
 use guanxi_core::Action;
 use guanxi_store::Tx;
 use guanxi_store::audit::{self, Event};
-use guanxi_store::imports::{self, Import, Item, Progress};
-use guanxi_store::records::{self, NewRecord, Values};
-use serde_json::{Value, json};
+use guanxi_store::imports::{self, Import};
+use guanxi_store::records;
+use serde_json::Value;
 use tokio::sync::mpsc;
 
-use super::chunk::{self, Outcome, Seen};
+use super::chunk::{self, Outcome, Reads, Seen};
 use super::plan::Prepared;
+use super::write::{self, Chunk, Tally};
 use crate::auth::Auth;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
-/// Rows per transaction: big enough for bulk statements, small enough that other users' writes
-/// never wait long for the database's writer.
+/// Rows per chunk and per transaction of a server's job: big enough for bulk statements, small
+/// enough that other users' writes never wait long for the database's writer.
 pub const CHUNK: usize = 5_000;
+
+/// Rows per transaction of the command line's import into SQLite, which has the database to
+/// itself: fewer commits (and WAL checkpoints), each still written as chunks of [`CHUNK`] rows
+/// so that the rows in memory stay few.
+pub const CLI_TX_ROWS: usize = 20_000;
 
 /// The job running this work, whose lease each chunk renews (none for the CLI).
 #[derive(Clone)]
@@ -100,7 +106,7 @@ async fn fail(state: &AppState, id: i64, key: &str) -> AppResult<()> {
     Ok(())
 }
 
-fn error_rows(
+pub(super) fn error_rows(
     plan: &super::plan::Plan,
     headers: &[String],
     rows: &[&Prepared],
@@ -152,8 +158,17 @@ pub async fn check(
             .into_iter()
             .map(|r| plan.prepare(r.line as i64, r.cells))
             .collect();
-        let outcomes =
-            chunk::check(state, auth, &plan, prepared, &mut seen, &mut orgs, allow).await?;
+        let outcomes = chunk::check(
+            state,
+            auth,
+            &plan,
+            prepared,
+            &mut seen,
+            &mut orgs,
+            allow,
+            Reads::Db(&state.db),
+        )
+        .await?;
         let failed: Vec<&Prepared> = outcomes
             .iter()
             .filter_map(|o| match o {
@@ -221,69 +236,11 @@ pub async fn write(
         imports::set_state(&mut tx, id, "running", None, false).await?;
         tx.commit().await?;
     }
-    // Rows the dry run failed: skipped unless a user fixed them (then their corrected cells go in).
-    let known: HashMap<i64, (bool, bool)> = imports::error_lines(&state.db, id)
-        .await?
-        .into_iter()
-        .map(|(l, f, d)| (l, (f, d)))
-        .collect();
-    let mut seen = Seen::default();
-    let mut position = imp.position;
-    let mut rx = read_rows(&imp, position);
-    while let Some(batch) = rx.recv().await {
-        let batch = match batch {
-            Ok(b) => b,
-            Err(e) => {
-                fail(state, id, e.key()).await?;
-                return Ok(imports::get(&state.db, id).await?);
-            }
-        };
-        let n = batch.len() as i64;
-        let mut rows = vec![];
-        let mut fixed_lines = vec![];
-        for r in batch {
-            let line = r.line as i64;
-            match known.get(&line) {
-                Some((true, false)) => {
-                    let stored = imports::error_row_at(&state.db, id, line).await?;
-                    fixed_lines.push(line);
-                    rows.push(plan.prepare(line, stored.cells));
-                }
-                Some(_) => {}
-                None => rows.push(plan.prepare(line, r.cells)),
-            }
-        }
-        position += n;
-        write_chunk(
-            state,
-            auth,
-            &plan,
-            &imp,
-            rows,
-            &fixed_lines,
-            position,
-            &mut seen,
-            allow,
-            lease,
-        )
-        .await?;
-    }
-    // Rows fixed after the file went past them.
-    loop {
-        let pending = imports::errors(&state.db, id, 0, CHUNK as i64, false).await?;
-        let pending: Vec<_> = pending.into_iter().filter(|r| r.fixed && !r.done).collect();
-        if pending.is_empty() {
-            break;
-        }
-        let lines: Vec<i64> = pending.iter().map(|r| r.line).collect();
-        let rows = pending
-            .into_iter()
-            .map(|r| plan.prepare(r.line, r.cells))
-            .collect();
-        write_chunk(
-            state, auth, &plan, &imp, rows, &lines, position, &mut seen, allow, lease,
-        )
-        .await?;
+    guanxi_store::bulk::writer_cache(&state.db, true).await?;
+    let written = write_rows(state, auth, &plan, &imp, allow, lease).await;
+    guanxi_store::bulk::writer_cache(&state.db, false).await?;
+    if !written? {
+        return Ok(imports::get(&state.db, id).await?);
     }
     let done = imports::get(&state.db, id).await?;
     let mut tx = state.db.begin().await?;
@@ -309,201 +266,110 @@ pub async fn write(
     Ok(imports::get(&state.db, id).await?)
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one chunk's whole context, passed down once"
-)]
-async fn write_chunk(
+/// The write's chunks, from the import's position to the end of the file, then the rows users
+/// fixed; `false` when the file failed (the import is marked failed then).
+async fn write_rows(
     state: &AppState,
     auth: &Auth,
     plan: &super::plan::Plan,
     imp: &Import,
-    rows: Vec<Prepared>,
-    fixed_lines: &[i64],
-    position: i64,
-    seen: &mut Seen,
     allow: bool,
     lease: Option<&Lease>,
-) -> AppResult<()> {
-    let mut orgs = HashSet::new();
-    let outcomes = chunk::check(state, auth, plan, rows, seen, &mut orgs, allow).await?;
-    let mut tx = state.db.begin().await?;
-    renew(&mut tx, lease).await?;
-    // Contacts' organisations that do not exist yet are created first, then linked.
-    let mut org_ids: HashMap<String, i64> = HashMap::new();
-    if !orgs.is_empty() {
-        let ofs =
-            guanxi_store::custom_fields::tx_fields(&mut tx, &guanxi_core::engine::ORGANISATIONS)
-                .await?;
-        let names: Vec<String> = orgs.into_iter().collect();
-        let new: Vec<NewRecord> = names
-            .iter()
-            .map(|n| {
-                let mut v = Values::new();
-                v.insert("name".into(), json!(n));
-                NewRecord {
-                    owner_id: Some(auth.principal.user_id),
-                    values: v,
-                }
-            })
-            .collect();
-        let ids = records::insert_many(&mut tx, &ofs, &new, &auth.actor).await?;
-        org_ids = names
-            .into_iter()
-            .map(|n| n.to_lowercase())
-            .zip(ids)
-            .collect();
-    }
-    let mut p = Progress {
-        position,
-        ..Progress::default()
-    };
-    let mut creates = vec![];
-    let mut failed = vec![];
-    let mut items = vec![];
-    let grant = auth
-        .principal
-        .authorize(plan.fs.def.module, Action::Edit)
-        .ok();
-    for o in outcomes {
-        match o {
-            Outcome::Create(mut row) => {
-                if let Some(id) = row
-                    .organisation
-                    .as_ref()
-                    .and_then(|o| org_ids.get(&o.to_lowercase()))
-                {
-                    row.values.insert("organisation_id".into(), json!(id));
-                }
-                crate::services::records::derive(plan.fs.def, &mut row.values);
-                creates.push(NewRecord {
-                    // Into a pool: nobody owns them (the pool's columns follow below).
-                    owner_id: plan.pool_id.is_none().then_some(row.owner),
-                    values: row.values,
-                });
-            }
-            Outcome::Skip => p.skipped += 1,
-            Outcome::Error(row) => failed.push(row),
-            Outcome::Update(row, m) => {
-                let (Some(g), Some(current)) = (
-                    grant.as_ref(),
-                    records::tx_fetch(&mut tx, &plan.fs, m.id).await?,
-                ) else {
-                    failed.push(row);
-                    continue;
-                };
-                let mut changes: Values = row
-                    .values
-                    .iter()
-                    .filter(|(_, v)| !v.is_null())
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
-                crate::services::records::derive(plan.fs.def, &mut changes);
-                let before: Values = changes
-                    .keys()
-                    .map(|k| {
-                        (
-                            k.clone(),
-                            current.values.get(k).cloned().unwrap_or(Value::Null),
-                        )
-                    })
-                    .collect();
-                match records::update(
-                    &mut tx,
-                    &plan.fs,
-                    g,
-                    m.id,
-                    current.version,
-                    &changes,
-                    &auth.actor,
-                )
-                .await
-                {
-                    Ok((_, changed)) if changed.is_empty() => p.skipped += 1,
-                    Ok(_) => {
-                        p.updated += 1;
-                        items.push(Item {
-                            record_id: m.id,
-                            action: "update",
-                            before: Some(Value::Object(before)),
-                        });
-                    }
-                    Err(_) => {
-                        let mut row = row;
-                        row.errors.push(guanxi_core::validate::FieldError::new(
-                            plan.fs.def.title,
-                            "error-record-locked",
-                        ));
-                        failed.push(row);
-                    }
-                }
-            }
-        }
-    }
-    let ids = records::insert_many(&mut tx, &plan.fs, &creates, &auth.actor).await?;
-    p.created = ids.len() as i64;
-    if let Some(pool_id) = plan.pool_id {
-        super::pool::put_in(auth, &mut tx, imp, pool_id, &ids, guanxi_store::now()).await?;
-    }
-    match plan.fs.def.module {
-        guanxi_core::Module::Customers => {
-            crate::services::hooks::customers_changed(state, &mut tx, &ids).await?
-        }
-        guanxi_core::Module::FollowUps => {
-            for id in &ids {
-                if let Some(rec) = records::tx_fetch(&mut tx, &plan.fs, *id).await? {
-                    let change = crate::services::hooks::Change::Created;
-                    crate::services::hooks::after_write(
-                        state,
-                        auth,
-                        &mut tx,
-                        plan.fs.def,
-                        &rec,
-                        change,
-                    )
-                    .await?;
-                }
-            }
-        }
-        _ => {}
-    }
-    items.extend(ids.iter().map(|id| Item {
-        record_id: *id,
-        action: "create",
-        before: None,
-    }));
-    imports::add_items(&mut tx, imp.id, &items).await?;
-    let failed_refs: Vec<&Prepared> = failed.iter().collect();
-    let failed_lines: HashSet<i64> = failed.iter().map(|r| r.line).collect();
-    imports::put_errors(
-        &mut tx,
-        imp.id,
-        &error_rows(plan, &imp.headers, &failed_refs),
-    )
-    .await?;
-    let done: Vec<i64> = fixed_lines
-        .iter()
-        .copied()
-        .filter(|l| !failed_lines.contains(l))
+) -> AppResult<bool> {
+    let id = imp.id;
+    // Commits cost SQLite a sync and a checkpoint each; PostgreSQL's are cheap, and its planner
+    // serves a chunk's lookups better from committed rows.
+    let sqlite = state.db.backend() == guanxi_store::Backend::Sqlite;
+    let tx_rows = if lease.is_none() && sqlite {
+        CLI_TX_ROWS
+    } else {
+        CHUNK
+    } as i64;
+    // Rows the dry run failed: skipped unless a user fixed them (then their corrected cells go in).
+    let known: HashMap<i64, (bool, bool)> = imports::error_lines(&state.db, id)
+        .await?
+        .into_iter()
+        .map(|(l, f, d)| (l, (f, d)))
         .collect();
-    imports::mark_done(&mut tx, imp.id, &done).await?;
-    imports::advance(&mut tx, imp.id, &p).await?;
-    audit::record(
-        &mut tx,
-        &auth.actor,
-        Event::new(
-            "import.chunk",
-            format!(
-                "import {} into {}: {} created, {} updated, {} skipped, {} failed (rows up to {position})",
-                imp.id, imp.module, p.created, p.updated, p.skipped, failed.len()
-            ),
+    let mut seen = Seen::default();
+    let mut position = imp.position;
+    // The open transaction, the rows it holds and what they did.
+    let mut open: Option<(Tx, i64, Tally)> = None;
+    let mut rx = read_rows(imp, position);
+    while let Some(batch) = rx.recv().await {
+        let batch = match batch {
+            Ok(b) => b,
+            Err(e) => {
+                drop(open);
+                fail(state, id, e.key()).await?;
+                return Ok(false);
+            }
+        };
+        let n = batch.len() as i64;
+        let mut rows = vec![];
+        let mut fixed_lines = vec![];
+        for r in batch {
+            let line = r.line as i64;
+            match known.get(&line) {
+                Some((true, false)) => {
+                    let stored = imports::error_row_at(&state.db, id, line).await?;
+                    fixed_lines.push(line);
+                    rows.push(plan.prepare(line, stored.cells));
+                }
+                Some(_) => {}
+                None => rows.push(plan.prepare(line, r.cells)),
+            }
+        }
+        position += n;
+        let (tx, held, tally) = match &mut open {
+            Some(o) => o,
+            None => {
+                let mut tx = state.db.begin().await?;
+                renew(&mut tx, lease).await?;
+                open.insert((tx, 0, Tally::default()))
+            }
+        };
+        let chunk = Chunk {
+            rows,
+            fixed_lines: &fixed_lines,
+        };
+        write::chunk(state, auth, plan, imp, tx, chunk, &mut seen, allow, tally).await?;
+        *held += n;
+        if *held >= tx_rows
+            && let Some((tx, _, tally)) = open.take()
+        {
+            write::commit(auth, plan, imp, tx, tally, position).await?;
+        }
+    }
+    if let Some((tx, _, tally)) = open.take() {
+        write::commit(auth, plan, imp, tx, tally, position).await?;
+    }
+    // Rows fixed after the file went past them.
+    loop {
+        let pending = imports::errors(&state.db, id, 0, CHUNK as i64, false).await?;
+        let pending: Vec<_> = pending.into_iter().filter(|r| r.fixed && !r.done).collect();
+        if pending.is_empty() {
+            break;
+        }
+        let lines: Vec<i64> = pending.iter().map(|r| r.line).collect();
+        let rows = pending
+            .into_iter()
+            .map(|r| plan.prepare(r.line, r.cells))
+            .collect();
+        let mut tx = state.db.begin().await?;
+        renew(&mut tx, lease).await?;
+        let mut tally = Tally::default();
+        let chunk = Chunk {
+            rows,
+            fixed_lines: &lines,
+        };
+        write::chunk(
+            state, auth, plan, imp, &mut tx, chunk, &mut seen, allow, &mut tally,
         )
-        .module(plan.fs.def.module)
-        .target(imp.id, &imp.file_name),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+        .await?;
+        write::commit(auth, plan, imp, tx, tally, position).await?;
+    }
+    Ok(true)
 }
 
 /// Puts everything back: created records to the recycle bin, updated ones to their values
