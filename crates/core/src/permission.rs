@@ -210,7 +210,7 @@ impl ModulePermission {
 }
 
 /// The signed-in user as the policy sees them: identity, department, and the union of the rights
-/// of all their roles. Built by the store from the database on each request.
+/// of all their roles. Built by the store from the database (and kept a few seconds per session).
 #[derive(Clone, Debug)]
 pub struct Principal {
     pub user_id: i64,

@@ -101,18 +101,21 @@ fn intern(cf: &CustomField) -> Option<&'static FieldDef> {
 
 /// A module's fields now: built-in ones, then live custom fields (not hidden, not retired).
 pub async fn fields(db: &Db, def: &'static ModuleDef) -> Result<Arc<Fields>> {
-    let sql = format!(
-        "{SELECT} WHERE module = $1 AND retired = FALSE AND hidden = FALSE ORDER BY sort_order, id"
-    );
-    let defs: Vec<CustomField> = on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(def.code)
-    .fetch_all(p)
-    .await)?;
-    let mut f = Fields::builtin(def);
-    f.all.extend(defs.iter().filter_map(intern));
-    Ok(Arc::new(f))
+    crate::cache::through(db, crate::cache::Topic::Fields, def.code, async || {
+        let sql = format!(
+            "{SELECT} WHERE module = $1 AND retired = FALSE AND hidden = FALSE ORDER BY sort_order, id"
+        );
+        let defs: Vec<CustomField> = on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+            sql.as_str()
+        ))
+        .bind(def.code)
+        .fetch_all(p)
+        .await)?;
+        let mut f = Fields::builtin(def);
+        f.all.extend(defs.iter().filter_map(intern));
+        Ok(Arc::new(f))
+    })
+    .await
 }
 
 /// [`fields`] read through the caller's transaction (no second connection while it is held).
@@ -154,6 +157,7 @@ pub async fn set_index(
     f: &FieldDef,
     on: bool,
 ) -> Result<()> {
+    crate::cache::invalidate(crate::cache::Topic::Fields);
     let name = index_name(def, f.code);
     let value = expr(backend, f).replace("t.", "");
     let key = sort_key(backend, f).replace("t.", "");
@@ -208,6 +212,7 @@ pub struct Input<'a> {
 }
 
 pub async fn insert(tx: &mut Tx, module: &str, code: &str, i: &Input<'_>) -> Result<i64> {
+    crate::cache::invalidate(crate::cache::Topic::Fields);
     let t = now();
     Ok(on_tx!(tx, |c| {
         sqlx::query_scalar(
@@ -235,6 +240,7 @@ pub async fn insert(tx: &mut Tx, module: &str, code: &str, i: &Input<'_>) -> Res
 
 /// Relabels, reorders, hides, retires or (un)indexes a field; its code and kind never change.
 pub async fn update(tx: &mut Tx, id: i64, i: &Input<'_>) -> Result<()> {
+    crate::cache::invalidate(crate::cache::Topic::Fields);
     let n = on_tx!(tx, |c| {
         sqlx::query(
             "UPDATE custom_fields SET label_zh = $1, label_en = $2, required = $3, indexed = $4, list = $5, \

@@ -195,6 +195,7 @@ impl Tx {
             Tx::Sqlite(t) => t.commit().await?,
             Tx::Postgres(t) => t.commit().await?,
         }
+        crate::cache::committed();
         Ok(())
     }
 }

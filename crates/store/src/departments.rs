@@ -28,22 +28,25 @@ const COLUMNS: &str = "id, parent_id, name, path, sort_order, created_at, update
 
 /// Every department, in tree order (parents before children, siblings by sort order and name).
 pub async fn list(db: &Db) -> Result<Vec<Department>> {
-    let sql = format!("SELECT {COLUMNS} FROM departments");
-    let mut all: Vec<Department> = on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .fetch_all(p)
-    .await)?;
-    all.sort_by(|a, b| (a.sort_order, &a.name).cmp(&(b.sort_order, &b.name)));
-    let mut out = Vec::with_capacity(all.len());
-    fn walk(all: &[Department], parent: Option<i64>, out: &mut Vec<Department>) {
-        for d in all.iter().filter(|d| d.parent_id == parent) {
-            out.push(d.clone());
-            walk(all, Some(d.id), out);
+    crate::cache::through(db, crate::cache::Topic::People, "departments", async || {
+        let sql = format!("SELECT {COLUMNS} FROM departments");
+        let mut all: Vec<Department> = on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+            sql.as_str()
+        ))
+        .fetch_all(p)
+        .await)?;
+        all.sort_by(|a, b| (a.sort_order, &a.name).cmp(&(b.sort_order, &b.name)));
+        let mut out = Vec::with_capacity(all.len());
+        fn walk(all: &[Department], parent: Option<i64>, out: &mut Vec<Department>) {
+            for d in all.iter().filter(|d| d.parent_id == parent) {
+                out.push(d.clone());
+                walk(all, Some(d.id), out);
+            }
         }
-    }
-    walk(&all, None, &mut out);
-    Ok(out)
+        walk(&all, None, &mut out);
+        Ok(out)
+    })
+    .await
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Department> {
@@ -68,18 +71,27 @@ async fn get_tx(tx: &mut Tx, id: i64) -> Result<Department> {
 
 /// The ids of a department and all departments below it.
 pub async fn subtree_ids(db: &Db, id: i64) -> Result<Vec<i64>> {
-    Ok(on_db!(db, read, |p| {
-        sqlx::query_scalar(
-            "SELECT d.id FROM departments d, departments r \
-             WHERE r.id = $1 AND d.path LIKE r.path || '%'",
-        )
-        .bind(id)
-        .fetch_all(p)
-        .await
-    })?)
+    crate::cache::through(
+        db,
+        crate::cache::Topic::People,
+        &format!("subtree:{id}"),
+        async || {
+            Ok(on_db!(db, read, |p| {
+                sqlx::query_scalar(
+                    "SELECT d.id FROM departments d, departments r \
+                 WHERE r.id = $1 AND d.path LIKE r.path || '%'",
+                )
+                .bind(id)
+                .fetch_all(p)
+                .await
+            })?)
+        },
+    )
+    .await
 }
 
 pub async fn create(tx: &mut Tx, parent_id: Option<i64>, name: &str) -> Result<Department> {
+    crate::cache::invalidate(crate::cache::Topic::People);
     let parent_path = match parent_id {
         Some(pid) => get_tx(tx, pid).await?.path,
         None => "/".to_owned(),
@@ -109,6 +121,7 @@ pub async fn create(tx: &mut Tx, parent_id: Option<i64>, name: &str) -> Result<D
 }
 
 pub async fn rename(tx: &mut Tx, id: i64, name: &str) -> Result<Department> {
+    crate::cache::invalidate(crate::cache::Topic::People);
     let n = on_tx!(tx, |c| {
         sqlx::query("UPDATE departments SET name = $1, updated_at = $2 WHERE id = $3")
             .bind(name)
@@ -136,6 +149,7 @@ pub async fn move_to(
     id: i64,
     new_parent: Option<i64>,
 ) -> Result<std::result::Result<Department, MoveError>> {
+    crate::cache::invalidate(crate::cache::Topic::People);
     let dept = get_tx(tx, id).await?;
     let parent_path = match new_parent {
         Some(pid) => {
@@ -194,6 +208,7 @@ pub async fn occupancy(tx: &mut Tx, id: i64) -> Result<Occupancy> {
 
 /// Deletes an empty department; returns what is in it otherwise.
 pub async fn delete(tx: &mut Tx, id: i64) -> Result<std::result::Result<Department, Occupancy>> {
+    crate::cache::invalidate(crate::cache::Topic::People);
     let dept = get_tx(tx, id).await?;
     let occ = occupancy(tx, id).await?;
     if occ != Occupancy::default() {

@@ -31,22 +31,33 @@ const SELECT: &str =
 
 /// Every item of every list, in order (a few hundred rows at most).
 pub async fn all(db: &Db) -> Result<Vec<Item>> {
-    let sql = format!("{SELECT} ORDER BY dictionary, sort_order, id");
-    Ok(on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .fetch_all(p)
-    .await)?)
+    crate::cache::through(db, crate::cache::Topic::Dictionary, "all", async || {
+        let sql = format!("{SELECT} ORDER BY dictionary, sort_order, id");
+        Ok(on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+            sql.as_str()
+        ))
+        .fetch_all(p)
+        .await)?)
+    })
+    .await
 }
 
 pub async fn list(db: &Db, dictionary: &str) -> Result<Vec<Item>> {
-    let sql = format!("{SELECT} WHERE dictionary = $1 ORDER BY sort_order, id");
-    Ok(on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(dictionary)
-    .fetch_all(p)
-    .await)?)
+    crate::cache::through(
+        db,
+        crate::cache::Topic::Dictionary,
+        &format!("list:{dictionary}"),
+        async || {
+            let sql = format!("{SELECT} WHERE dictionary = $1 ORDER BY sort_order, id");
+            Ok(on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+                sql.as_str()
+            ))
+            .bind(dictionary)
+            .fetch_all(p)
+            .await)?)
+        },
+    )
+    .await
 }
 
 pub struct ItemInput<'a> {
@@ -58,6 +69,7 @@ pub struct ItemInput<'a> {
 }
 
 pub async fn insert(tx: &mut Tx, dictionary: &str, i: &ItemInput<'_>) -> Result<i64> {
+    crate::cache::invalidate(crate::cache::Topic::Dictionary);
     Ok(on_tx!(tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO dictionary_items (dictionary, code, label_zh, label_en, sort_order, active) \
@@ -76,6 +88,7 @@ pub async fn insert(tx: &mut Tx, dictionary: &str, i: &ItemInput<'_>) -> Result<
 
 /// Relabels, reorders, enables or disables an item (its code never changes).
 pub async fn update(tx: &mut Tx, id: i64, i: &ItemInput<'_>) -> Result<()> {
+    crate::cache::invalidate(crate::cache::Topic::Dictionary);
     let n = on_tx!(tx, |c| {
         sqlx::query("UPDATE dictionary_items SET label_zh = $1, label_en = $2, sort_order = $3, active = $4 WHERE id = $5")
             .bind(i.label_zh)
@@ -175,6 +188,7 @@ pub async fn usage_counts(db: &Db, dictionary: &str) -> Result<Vec<(String, i64)
 }
 
 pub async fn delete(tx: &mut Tx, id: i64) -> Result<()> {
+    crate::cache::invalidate(crate::cache::Topic::Dictionary);
     let n = on_tx!(tx, |c| sqlx::query(
         "DELETE FROM dictionary_items WHERE id = $1"
     )
@@ -192,6 +206,7 @@ pub async fn delete(tx: &mut Tx, id: i64) -> Result<()> {
 /// Numbers the given items of a list 1, 2, 3... in the given order. Ids of other lists are
 /// left alone.
 pub async fn reorder(tx: &mut Tx, dictionary: &str, ids_in_order: &[i64]) -> Result<()> {
+    crate::cache::invalidate(crate::cache::Topic::Dictionary);
     for (pos, id) in ids_in_order.iter().enumerate() {
         let order = i32::try_from(pos + 1).unwrap_or(i32::MAX);
         on_tx!(tx, |c| sqlx::query(

@@ -11,6 +11,7 @@
 pub mod attachments;
 pub mod audit;
 pub mod bulk;
+pub mod cache;
 pub mod custom_fields;
 pub mod db;
 pub mod departments;

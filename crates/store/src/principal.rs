@@ -27,8 +27,32 @@ fn live_user(now_param: &str) -> String {
     format!("u.is_active = TRUE AND (u.locked_until IS NULL OR u.locked_until < {now_param})")
 }
 
-/// The principal of a live, fully signed-in session.
+/// The principal of a live, fully signed-in session (kept for a few seconds: see
+/// [`crate::cache`]; signing out, disabling a user or changing roles forgets it at once).
 pub async fn for_session(db: &Db, digest: &str) -> Result<Option<Principal>> {
+    cached(db, "s", digest, session_principal(db, digest)).await
+}
+
+/// A principal from the cache, or `load`'s when it found one (refusals are not kept).
+async fn cached(
+    db: &Db,
+    kind: &str,
+    digest: &str,
+    load: impl Future<Output = Result<Option<Principal>>>,
+) -> Result<Option<Principal>> {
+    let key = crate::cache::key(db, &format!("{kind}:{digest}"));
+    if let Some(p) = crate::cache::get::<Principal>(crate::cache::Topic::People, &key) {
+        return Ok(Some(p));
+    }
+    let generation = crate::cache::generation(crate::cache::Topic::People);
+    let p = load.await?;
+    if let Some(p) = &p {
+        crate::cache::put(crate::cache::Topic::People, key, p.clone(), generation);
+    }
+    Ok(p)
+}
+
+async fn session_principal(db: &Db, digest: &str) -> Result<Option<Principal>> {
     let sql = format!(
         "SELECT {USER_COLUMNS}, s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.id = $1 AND s.expires_at > $2 AND s.mfa_pending = FALSE AND {}",
@@ -50,6 +74,10 @@ pub async fn for_session(db: &Db, digest: &str) -> Result<Option<Principal>> {
 
 /// The principal behind a personal API token.
 pub async fn for_token(db: &Db, digest: &str) -> Result<Option<Principal>> {
+    cached(db, "t", digest, token_principal(db, digest)).await
+}
+
+async fn token_principal(db: &Db, digest: &str) -> Result<Option<Principal>> {
     let Some(user_id) = crate::tokens::user_for(db, digest).await? else {
         return Ok(None);
     };

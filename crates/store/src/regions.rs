@@ -92,38 +92,22 @@ pub async fn all_labels(db: &Db) -> Result<Vec<(String, String)>> {
 
 /// Which of `codes` exist.
 pub async fn existing(db: &Db, codes: &[String]) -> Result<Vec<String>> {
-    if codes.is_empty() {
-        return Ok(vec![]);
-    }
-    let params: Vec<String> = (1..=codes.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "SELECT code FROM regions WHERE code IN ({})",
-        params.join(", ")
-    );
-    Ok(on_db!(db, read, |p| {
-        let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()));
-        for c in codes {
-            q = q.bind(c.as_str());
-        }
-        q.fetch_all(p).await
-    })?)
+    let t = tree(db).await?;
+    Ok(codes
+        .iter()
+        .filter(|c| t.by_code.contains_key(c.as_str()))
+        .cloned()
+        .collect())
 }
 
 /// The direct sub-regions of `parent`, or the provinces when `parent` is `None`.
 pub async fn children(db: &Db, parent: Option<&str>) -> Result<Vec<Region>> {
-    let sql = match parent {
-        Some(_) => format!("SELECT {COLUMNS} FROM regions WHERE parent_code = $1 {ORDER}"),
-        None => format!("SELECT {COLUMNS} FROM regions WHERE parent_code IS NULL {ORDER}"),
-    };
-    Ok(on_db!(db, read, |p| {
-        let q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
-        match parent {
-            Some(code) => q.bind(code),
-            None => q,
-        }
-        .fetch_all(p)
-        .await
-    })?)
+    Ok(tree(db)
+        .await?
+        .children
+        .get(parent.unwrap_or(""))
+        .cloned()
+        .unwrap_or_default())
 }
 
 /// How many sub-regions each child of `parent` (or each province) has; children without any
@@ -149,14 +133,42 @@ pub async fn child_counts(db: &Db, parent: Option<&str>) -> Result<Vec<(String, 
 }
 
 pub async fn get(db: &Db, code: &str) -> Result<Region> {
-    let sql = format!("SELECT {COLUMNS} FROM regions WHERE code = $1");
-    on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(code)
-    .fetch_optional(p)
-    .await)?
-    .ok_or(StoreError::NotFound)
+    tree(db)
+        .await?
+        .by_code
+        .get(code)
+        .cloned()
+        .ok_or(StoreError::NotFound)
+}
+
+/// The whole tree in memory (a few thousand rows), read once and kept in [`crate::cache`]:
+/// pickers, labels and checks answer from it instead of asking the database per level.
+#[derive(Debug, Default)]
+pub struct Tree {
+    pub by_code: std::collections::HashMap<String, Region>,
+    /// Children of each region (provinces under ""), in their order.
+    pub children: std::collections::HashMap<String, Vec<Region>>,
+}
+
+pub async fn tree(db: &Db) -> Result<std::sync::Arc<Tree>> {
+    crate::cache::through(db, crate::cache::Topic::Regions, "tree", async || {
+        let sql = format!("SELECT {COLUMNS} FROM regions {ORDER}");
+        let all: Vec<Region> = on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+            sql.as_str()
+        ))
+        .fetch_all(p)
+        .await)?;
+        let mut t = Tree::default();
+        for r in all {
+            t.children
+                .entry(r.parent_code.clone().unwrap_or_default())
+                .or_default()
+                .push(r.clone());
+            t.by_code.insert(r.code.clone(), r);
+        }
+        Ok(std::sync::Arc::new(t))
+    })
+    .await
 }
 
 async fn find_tx(tx: &mut Tx, code: &str) -> Result<Option<Region>> {
@@ -227,6 +239,7 @@ pub async fn add(
     suffix: &str,
     name: &str,
 ) -> Result<std::result::Result<Region, RegionError>> {
+    crate::cache::invalidate(crate::cache::Topic::Regions);
     let level = match parent {
         Some(p) => match find_tx(tx, p).await? {
             None => return Ok(Err(RegionError::ParentMissing)),
@@ -274,6 +287,7 @@ pub async fn rename(
     code: &str,
     name: &str,
 ) -> Result<std::result::Result<Region, RegionError>> {
+    crate::cache::invalidate(crate::cache::Topic::Regions);
     let Some(mut region) = find_tx(tx, code).await? else {
         return Err(StoreError::NotFound);
     };
@@ -300,6 +314,7 @@ pub async fn rename(
 
 /// Deletes a custom region that has no sub-regions; returns what was deleted.
 pub async fn delete(tx: &mut Tx, code: &str) -> Result<std::result::Result<Region, RegionError>> {
+    crate::cache::invalidate(crate::cache::Topic::Regions);
     let Some(region) = find_tx(tx, code).await? else {
         return Err(StoreError::NotFound);
     };
@@ -357,6 +372,7 @@ fn builtin_rows() -> Result<Vec<Row<'static>>> {
 /// Copies the built-in regions into an empty `regions` table, in one transaction; returns how
 /// many rows were added (0 when the table already had rows).
 pub async fn seed(db: &Db) -> Result<usize> {
+    crate::cache::invalidate(crate::cache::Topic::Regions);
     let mut tx = db.begin().await?;
     let any: Option<String> = on_tx!(&mut tx, |c| {
         sqlx::query_scalar("SELECT code FROM regions LIMIT 1")
@@ -397,39 +413,10 @@ pub async fn labels(
     db: &Db,
     codes: &[String],
 ) -> Result<std::collections::HashMap<String, String>> {
-    let mut known: std::collections::HashMap<String, Region> = std::collections::HashMap::new();
-    let mut wanted: Vec<String> = codes.to_vec();
-    for _ in 0..MAX_LEVEL {
-        wanted.sort_unstable();
-        wanted.dedup();
-        wanted.retain(|c| !known.contains_key(c));
-        if wanted.is_empty() {
-            break;
-        }
-        let mut parents = vec![];
-        for chunk in wanted.chunks(500) {
-            let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!(
-                "SELECT {COLUMNS} FROM regions WHERE code IN ({})",
-                params.join(", ")
-            );
-            let rows: Vec<Region> = on_db!(db, read, |p| {
-                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
-                for c in chunk {
-                    q = q.bind(c.as_str());
-                }
-                q.fetch_all(p).await
-            })?;
-            for r in rows {
-                parents.extend(r.parent_code.clone());
-                known.insert(r.code.clone(), r);
-            }
-        }
-        wanted = parents;
-    }
+    let t = tree(db).await?;
     let mut out = std::collections::HashMap::new();
     'codes: for code in codes {
-        let Some(r) = known.get(code) else {
+        let Some(r) = t.by_code.get(code) else {
             continue;
         };
         let mut path = vec![r.clone()];
@@ -438,7 +425,7 @@ pub async fn labels(
                 break;
             };
             // Like `path`, a missing ancestor leaves the code without a label.
-            let Some(p) = known.get(parent) else {
+            let Some(p) = t.by_code.get(parent) else {
                 continue 'codes;
             };
             path.push(p.clone());

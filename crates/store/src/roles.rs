@@ -129,6 +129,7 @@ pub struct RoleInput<'a> {
 }
 
 pub async fn create(tx: &mut Tx, r: &RoleInput<'_>, perms: &Permissions) -> Result<i64> {
+    crate::cache::invalidate(crate::cache::Topic::People);
     let t = now();
     let id: i64 = on_tx!(tx, |c| {
         sqlx::query_scalar(
@@ -148,6 +149,7 @@ pub async fn create(tx: &mut Tx, r: &RoleInput<'_>, perms: &Permissions) -> Resu
 }
 
 pub async fn update(tx: &mut Tx, id: i64, r: &RoleInput<'_>, perms: &Permissions) -> Result<()> {
+    crate::cache::invalidate(crate::cache::Topic::People);
     let n = on_tx!(tx, |c| {
         sqlx::query(
             "UPDATE roles SET name = $1, description = $2, require_totp = $3, updated_at = $4 WHERE id = $5",
@@ -174,6 +176,7 @@ pub async fn set_pool_limits(
     daily_views: Option<i64>,
     contacts_visible: bool,
 ) -> Result<()> {
+    crate::cache::invalidate(crate::cache::Topic::People);
     let n = on_tx!(tx, |c| {
         sqlx::query(
             "UPDATE roles SET pool_daily_views = $1, pool_contacts_visible = $2 WHERE id = $3",
@@ -216,6 +219,7 @@ async fn set_permissions(tx: &mut Tx, role_id: i64, perms: &Permissions) -> Resu
 }
 
 pub async fn delete(tx: &mut Tx, id: i64) -> Result<()> {
+    crate::cache::invalidate(crate::cache::Topic::People);
     let n = on_tx!(tx, |c| sqlx::query("DELETE FROM roles WHERE id = $1")
         .bind(id)
         .execute(&mut *c)

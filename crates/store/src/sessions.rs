@@ -74,6 +74,7 @@ pub async fn touch(db: &Db, digest: &str, last_seen: DateTime<Utc>) -> Result<()
 }
 
 pub async fn delete(tx: &mut Tx, digest: &str) -> Result<()> {
+    crate::cache::invalidate(crate::cache::Topic::People);
     on_tx!(tx, |c| sqlx::query("DELETE FROM sessions WHERE id = $1")
         .bind(digest)
         .execute(&mut *c)
@@ -83,6 +84,7 @@ pub async fn delete(tx: &mut Tx, digest: &str) -> Result<()> {
 }
 
 pub async fn delete_for_user(tx: &mut Tx, user_id: i64) -> Result<()> {
+    crate::cache::invalidate(crate::cache::Topic::People);
     on_tx!(tx, |c| {
         sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(user_id)
@@ -95,6 +97,7 @@ pub async fn delete_for_user(tx: &mut Tx, user_id: i64) -> Result<()> {
 
 /// Removes expired sessions; run from time to time by the server.
 pub async fn purge_expired(db: &Db) -> Result<u64> {
+    crate::cache::invalidate(crate::cache::Topic::People);
     let r = on_db!(db, write, |p| {
         sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
             .bind(now())

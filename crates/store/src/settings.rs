@@ -47,30 +47,34 @@ impl Default for Settings {
 }
 
 pub async fn load(db: &Db) -> Result<Settings> {
-    let rows: Vec<(String, String)> = on_db!(db, read, |p| sqlx::query_as(
-        "SELECT key, value FROM settings"
-    )
-    .fetch_all(p)
-    .await)?;
-    let map: HashMap<String, String> = rows.into_iter().collect();
-    let d = Settings::default();
-    let get = |k: &str, default: String| map.get(k).cloned().unwrap_or(default);
-    Ok(Settings {
-        company_name: get("company_name", d.company_name),
-        default_locale: get("default_locale", d.default_locale),
-        default_time_zone: get("default_time_zone", d.default_time_zone),
-        duplicates: map
-            .get("duplicates")
-            .and_then(|v| serde_json::from_str(v).ok())
-            .unwrap_or_default(),
-        hidden_related: map
-            .get("hidden_related")
-            .and_then(|v| serde_json::from_str(v).ok())
-            .unwrap_or_default(),
+    crate::cache::through(db, crate::cache::Topic::Settings, "settings", async || {
+        let rows: Vec<(String, String)> = on_db!(db, read, |p| sqlx::query_as(
+            "SELECT key, value FROM settings"
+        )
+        .fetch_all(p)
+        .await)?;
+        let map: HashMap<String, String> = rows.into_iter().collect();
+        let d = Settings::default();
+        let get = |k: &str, default: String| map.get(k).cloned().unwrap_or(default);
+        Ok(Settings {
+            company_name: get("company_name", d.company_name),
+            default_locale: get("default_locale", d.default_locale),
+            default_time_zone: get("default_time_zone", d.default_time_zone),
+            duplicates: map
+                .get("duplicates")
+                .and_then(|v| serde_json::from_str(v).ok())
+                .unwrap_or_default(),
+            hidden_related: map
+                .get("hidden_related")
+                .and_then(|v| serde_json::from_str(v).ok())
+                .unwrap_or_default(),
+        })
     })
+    .await
 }
 
 pub async fn save(tx: &mut Tx, s: &Settings) -> Result<()> {
+    crate::cache::invalidate(crate::cache::Topic::Settings);
     let t = now();
     let duplicates = serde_json::to_string(&s.duplicates).unwrap_or_default();
     let hidden_related = serde_json::to_string(&s.hidden_related).unwrap_or_default();

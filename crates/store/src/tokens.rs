@@ -52,6 +52,7 @@ pub async fn list(db: &Db, user_id: i64) -> Result<Vec<ApiToken>> {
 
 /// Revokes one of the user's own tokens.
 pub async fn revoke(tx: &mut Tx, user_id: i64, id: i64) -> Result<ApiToken> {
+    crate::cache::invalidate(crate::cache::Topic::People);
     let t: Option<ApiToken> = on_tx!(tx, |c| {
         sqlx::query_as(
             "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 AND user_id = $3 \

@@ -154,6 +154,7 @@ pub async fn insert(tx: &mut Tx, grant: &Grant, u: &NewUser<'_>) -> Result<i64> 
 /// Creates a user without a grant: only for first-run bootstrap and the `guanxi user add` CLI,
 /// which act as the machine's operator.
 pub async fn insert_unchecked(tx: &mut Tx, u: &NewUser<'_>) -> Result<i64> {
+    crate::cache::invalidate(crate::cache::Topic::People);
     let t = now();
     Ok(on_tx!(tx, |c| {
         sqlx::query_scalar(
@@ -185,6 +186,7 @@ pub struct UserUpdate<'a> {
 }
 
 pub async fn update(tx: &mut Tx, grant: &Grant, id: i64, u: &UserUpdate<'_>) -> Result<()> {
+    crate::cache::invalidate(crate::cache::Topic::People);
     let sql = format!(
         "UPDATE users SET display_name = $1, mobile = $2, email = $3, department_id = $4, \
          locale = $5, time_zone = $6, updated_at = $7 WHERE id = $8 AND id IN \
@@ -214,6 +216,7 @@ pub async fn update(tx: &mut Tx, grant: &Grant, id: i64, u: &UserUpdate<'_>) -> 
 
 /// Enables or disables an account; disabling ends all its sessions at once.
 pub async fn set_active(tx: &mut Tx, grant: &Grant, id: i64, active: bool) -> Result<()> {
+    crate::cache::invalidate(crate::cache::Topic::People);
     let sql = format!(
         "UPDATE users SET is_active = $1, updated_at = $2 WHERE id = $3 AND id IN \
          (SELECT u.id FROM users u WHERE {})",
@@ -240,6 +243,7 @@ pub async fn set_active(tx: &mut Tx, grant: &Grant, id: i64, active: bool) -> Re
 /// Sets a new password for a user in scope (administrator reset), ending their sessions and
 /// lifting any lock.
 pub async fn reset_password(tx: &mut Tx, grant: &Grant, id: i64, hash: &str) -> Result<()> {
+    crate::cache::invalidate(crate::cache::Topic::People);
     let sql = format!(
         "UPDATE users SET password_hash = $1, failed_logins = 0, locked_until = NULL, updated_at = $2 \
          WHERE id = $3 AND id IN (SELECT u.id FROM users u WHERE {})",
@@ -262,6 +266,7 @@ pub async fn reset_password(tx: &mut Tx, grant: &Grant, id: i64, hash: &str) -> 
 
 /// Sets a password by user name without a grant (`guanxi user reset-password`).
 pub async fn reset_password_unchecked(tx: &mut Tx, username: &str, hash: &str) -> Result<i64> {
+    crate::cache::invalidate(crate::cache::Topic::People);
     let id: Option<i64> = on_tx!(tx, |c| {
         sqlx::query_scalar(
             "UPDATE users SET password_hash = $1, failed_logins = 0, locked_until = NULL, \
@@ -280,6 +285,7 @@ pub async fn reset_password_unchecked(tx: &mut Tx, username: &str, hash: &str) -
 
 /// Enables or disables by user name without a grant (`guanxi user disable`).
 pub async fn set_active_unchecked(tx: &mut Tx, username: &str, active: bool) -> Result<i64> {
+    crate::cache::invalidate(crate::cache::Topic::People);
     let id: Option<i64> = on_tx!(tx, |c| {
         sqlx::query_scalar(
             "UPDATE users SET is_active = $1, updated_at = $2 WHERE username = $3 RETURNING id",
@@ -299,12 +305,15 @@ pub async fn set_active_unchecked(tx: &mut Tx, username: &str, active: bool) -> 
 
 /// Every user, for the CLI's `user list` (operator access).
 pub async fn list_all(db: &Db) -> Result<Vec<User>> {
-    let sql = format!("{SELECT} ORDER BY u.id");
-    Ok(on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .fetch_all(p)
-    .await)?)
+    crate::cache::through(db, crate::cache::Topic::People, "users", async || {
+        let sql = format!("{SELECT} ORDER BY u.id");
+        Ok(on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+            sql.as_str()
+        ))
+        .fetch_all(p)
+        .await)?)
+    })
+    .await
 }
 
 pub async fn count(db: &Db) -> Result<i64> {
@@ -327,6 +336,7 @@ pub async fn role_ids(db: &Db, user_id: i64) -> Result<Vec<i64>> {
 
 /// Replaces a user's roles. Callers hold an `Assign` grant on Users for the user.
 pub async fn set_roles(tx: &mut Tx, user_id: i64, role_ids: &[i64]) -> Result<()> {
+    crate::cache::invalidate(crate::cache::Topic::People);
     on_tx!(tx, |c| {
         sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
             .bind(user_id)
@@ -390,6 +400,7 @@ pub async fn record_failed_login(
     id: i64,
     lock_until: Option<DateTime<Utc>>,
 ) -> Result<()> {
+    crate::cache::invalidate(crate::cache::Topic::People);
     on_tx!(tx, |c| {
         sqlx::query(
             "UPDATE users SET failed_logins = CASE WHEN $1 IS NULL THEN failed_logins + 1 ELSE 0 END, \
@@ -407,6 +418,7 @@ pub async fn record_failed_login(
 }
 
 pub async fn record_login(tx: &mut Tx, id: i64) -> Result<()> {
+    crate::cache::invalidate(crate::cache::Topic::People);
     on_tx!(tx, |c| {
         sqlx::query(
             "UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = $1 WHERE id = $2",
@@ -421,6 +433,7 @@ pub async fn record_login(tx: &mut Tx, id: i64) -> Result<()> {
 
 /// Self-service: the signed-in user's own password.
 pub async fn set_own_password(tx: &mut Tx, user_id: i64, hash: &str) -> Result<()> {
+    crate::cache::invalidate(crate::cache::Topic::People);
     on_tx!(tx, |c| {
         sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
             .bind(hash)
@@ -441,6 +454,7 @@ pub async fn set_own_preferences(
     locale: &str,
     time_zone: &str,
 ) -> Result<()> {
+    crate::cache::invalidate(crate::cache::Topic::People);
     on_tx!(tx, |c| {
         sqlx::query(
             "UPDATE users SET display_name = $1, locale = $2, time_zone = $3, updated_at = $4 WHERE id = $5",
@@ -463,6 +477,7 @@ pub async fn set_own_totp(
     secret: Option<&str>,
     enabled: bool,
 ) -> Result<()> {
+    crate::cache::invalidate(crate::cache::Topic::People);
     on_tx!(tx, |c| {
         sqlx::query(
             "UPDATE users SET totp_secret = $1, totp_enabled = $2, updated_at = $3 WHERE id = $4",

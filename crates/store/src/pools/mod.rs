@@ -88,15 +88,18 @@ const MEMBERS: &str =
 
 /// Every pool with its members, by id.
 pub async fn list(db: &Db) -> Result<Vec<Pool>> {
-    let sql = format!("{SELECT} ORDER BY id");
-    let rows: Vec<Row> = on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .fetch_all(p)
-    .await)?;
-    let members: Vec<(i64, String, i64)> =
-        on_db!(db, read, |p| sqlx::query_as(MEMBERS).fetch_all(p).await)?;
-    Ok(assemble(rows, &members))
+    crate::cache::through(db, crate::cache::Topic::Pools, "pools", async || {
+        let sql = format!("{SELECT} ORDER BY id");
+        let rows: Vec<Row> = on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+            sql.as_str()
+        ))
+        .fetch_all(p)
+        .await)?;
+        let members: Vec<(i64, String, i64)> =
+            on_db!(db, read, |p| sqlx::query_as(MEMBERS).fetch_all(p).await)?;
+        Ok(assemble(rows, &members))
+    })
+    .await
 }
 
 /// [`list`] read through the caller's transaction: a write that already holds a connection
@@ -176,6 +179,7 @@ fn json_list(v: &[String]) -> Option<String> {
 }
 
 pub async fn create(tx: &mut Tx, p: &PoolInput) -> Result<i64> {
+    crate::cache::invalidate(crate::cache::Topic::Pools);
     let t = now();
     let id: i64 = on_tx!(tx, |c| {
         sqlx::query_scalar(
@@ -202,6 +206,7 @@ pub async fn create(tx: &mut Tx, p: &PoolInput) -> Result<i64> {
 }
 
 pub async fn update(tx: &mut Tx, id: i64, p: &PoolInput) -> Result<()> {
+    crate::cache::invalidate(crate::cache::Topic::Pools);
     let n = on_tx!(tx, |c| {
         sqlx::query(
         "UPDATE pools SET name = $1, fall_back_days = $2, no_deal_days = $3, only_types = $4, only_levels = $5, \
