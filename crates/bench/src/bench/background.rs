@@ -98,7 +98,7 @@ pub async fn sweep(
         format!(
             "{moved} customers moved to their pools and {warned} owners warned, over {} customers, \
              as of {now} (`--now`, the moment {k} deadlines have passed): each one taken from its owner, \
-             with a change-history line, an ownership event and a notification, 1,000 per transaction; \
+             with a change-history line, an ownership event and a notification, up to 20,000 per transaction; \
              {wall:.1} s for the whole command, peak memory {peak:.0} MB",
             super::report::thousands(customers as f64)
         ),

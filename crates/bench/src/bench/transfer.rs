@@ -188,9 +188,10 @@ pub async fn measure(
             "rows/s",
             format!(
                 "{:.1} s for a {:.0} MB file into an empty database: reading, checks (types, dictionary, duplicates in the file and in the database), \
-                 records, change history, search index and audit, in chunks of 5,000 rows; peak memory {peak:.0} MB{}",
+                 records, change history, search index and audit, checked in chunks of 5,000 rows, committed every {} rows; peak memory {peak:.0} MB{}",
                 secs,
                 size as f64 / 1e6,
+                if is_pg { "5,000" } else { "20,000" },
                 ratio(rate)
             ),
             Goal::AtLeast(goal),
