@@ -94,6 +94,18 @@ async fn sqlite_pragmas(db: &Db, foreign_keys: bool, cache_kib: i64) -> Result<(
 /// normal 32 MB, 3.1-3.7 s with 64-128 MB). 64 MB keeps an import's peak memory under 200 MB.
 pub const SQLITE_IMPORT_CACHE_KIB: i64 = 64 * 1024;
 
+/// Refreshes the planner's statistics of a table that grew a lot (an import) on PostgreSQL,
+/// where autovacuum may be off or late; SQLite plans without them.
+pub async fn analyze(db: &Db, table: &str) -> Result<()> {
+    check_ident(table)?;
+    if let Db::Postgres(p) = db {
+        sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {table}")))
+            .execute(p)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Enlarges (or, with `false`, restores) the SQLite writer's page cache around a long write.
 /// PostgreSQL manages its own buffers: nothing to do there.
 pub async fn writer_cache(db: &Db, large: bool) -> Result<()> {

@@ -293,6 +293,8 @@ async fn write_rows(
         .collect();
     let mut seen = Seen::default();
     let mut position = imp.position;
+    // Statistics are refreshed whenever the rows written have doubled since the last time.
+    let mut next_analyze = position + CHUNK as i64;
     // The open transaction, the rows it holds and what they did.
     let mut open: Option<(Tx, i64, Tally)> = None;
     let mut rx = read_rows(imp, position);
@@ -339,6 +341,13 @@ async fn write_rows(
             && let Some((tx, _, tally)) = open.take()
         {
             write::commit(auth, plan, imp, tx, tally, position).await?;
+            if position >= next_analyze {
+                // PostgreSQL plans the duplicate checks from the table's statistics: made
+                // when it was small they choose a scan over the whole table (1M rows into an
+                // empty table, autovacuum off: 333 rows/s before, 3,666 after one ANALYZE).
+                guanxi_store::bulk::analyze(&state.db, plan.fs.def.table).await?;
+                next_analyze = position * 2;
+            }
         }
     }
     if let Some((tx, _, tally)) = open.take() {
