@@ -3,30 +3,30 @@
 //! instead of being read again for every page (a detail page asked for it about thirty times).
 //!
 //! Each kind of data is a [`Topic`]. The store functions that write a topic's tables invalidate
-//! it at once, and again when the transaction commits ([`crate::Tx::commit`]), and a value is
+//! it at once, and again at every commit for a minute after ([`crate::Tx::commit`]: other
+//! transactions may commit before the writer's own), and a value is
 //! kept only if its topic was not forgotten while it was being read — so a reader that loaded
 //! around the write and the commit does not keep what it saw. Entries also expire
 //! after a while (seconds for people, half a minute for configuration): that bounds how long another server on the same PostgreSQL database
 //! (which cannot tell this one about its writes) may serve what it changed.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::Db;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u32)]
 pub enum Topic {
     /// Sessions, tokens, users, roles and departments: principals, user and department lists.
-    People = 1,
+    People,
     /// Custom fields: a module's fields.
-    Fields = 2,
-    Settings = 4,
-    Dictionary = 8,
-    Regions = 16,
-    Pools = 32,
+    Fields,
+    Settings,
+    Dictionary,
+    Regions,
+    Pools,
 }
 
 const ALL: [Topic; 6] = [
@@ -66,8 +66,20 @@ static STORE: LazyLock<Store> = LazyLock::new(|| Store {
     generations: Default::default(),
 });
 
-/// Topics written by a transaction that has not committed yet.
-static PENDING: AtomicU32 = AtomicU32::new(0);
+/// When each topic was last written (milliseconds since [`EPOCH`]): every commit within
+/// [`AFTER_WRITE`] of a write forgets the topic again. Transactions of other work commit in
+/// between on PostgreSQL, so "the next commit" need not be the writer's own; clearing on every
+/// commit for a while after a write covers the writer's commit whichever it is.
+static WRITTEN: [AtomicU64; 6] = [const { AtomicU64::new(0) }; 6];
+static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
+/// How long after a write commits keep forgetting its topic (longer than any transaction that
+/// writes reference data takes).
+const AFTER_WRITE: Duration = Duration::from_secs(60);
+
+fn millis() -> u64 {
+    // Never 0, which means "never written".
+    EPOCH.elapsed().as_millis() as u64 + 1
+}
 
 fn index(topic: Topic) -> usize {
     ALL.iter().position(|t| *t == topic).unwrap_or(0)
@@ -112,7 +124,7 @@ pub fn put<T: Clone + Send + Sync + 'static>(topic: Topic, key: String, value: T
 
 /// A transaction wrote the topic's tables: forget it now, and again when the writer commits.
 pub fn invalidate(topic: Topic) {
-    PENDING.fetch_or(topic as u32, Ordering::SeqCst);
+    WRITTEN[index(topic)].store(millis(), Ordering::SeqCst);
     clear(topic);
 }
 
@@ -123,14 +135,14 @@ fn clear(topic: Topic) {
     }
 }
 
-/// Called after every commit: forgets the topics written since the last one.
+/// Called after every commit: forgets the topics written lately (the commit may be the
+/// writer's).
 pub fn committed() {
-    let pending = PENDING.swap(0, Ordering::SeqCst);
-    if pending == 0 {
-        return;
-    }
+    let now = millis();
+    let window = AFTER_WRITE.as_millis() as u64;
     for t in ALL {
-        if pending & t as u32 != 0 {
+        let at = WRITTEN[index(t)].load(Ordering::SeqCst);
+        if at != 0 && now.saturating_sub(at) <= window {
             clear(t);
         }
     }
@@ -170,7 +182,8 @@ mod tests {
         invalidate(Topic::Regions);
         assert_eq!(get::<i64>(Topic::Regions, "a|x"), None);
         assert_eq!(get::<i64>(Topic::Pools, "a|y"), Some(2));
-        // A reader that reloaded before the commit is forgotten at the commit.
+        // A reader that reloaded before the commit is forgotten at the commit, whichever
+        // transaction's commit comes first.
         put(
             Topic::Regions,
             "a|x".into(),
