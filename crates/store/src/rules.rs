@@ -499,18 +499,7 @@ pub async fn write(tx: &mut Tx, changes: &[Change]) -> Result<()> {
     bulk::insert(
         tx,
         "record_history",
-        &[
-            "module",
-            "record_id",
-            "version",
-            "at",
-            "user_id",
-            "username",
-            "event",
-            "field",
-            "old_value",
-            "new_value",
-        ],
+        &crate::records::HISTORY_COLUMNS,
         history,
     )
     .await

@@ -41,16 +41,7 @@ pub const FOLLOW_UP_COLUMNS: &[&str] = &[
 pub const BEHAVIOUR_COLUMNS: &[&str] =
     &["follow_up_id", "customer_id", "behaviour", "points", "at"];
 
-pub const EVENT_COLUMNS: &[&str] = &[
-    "customer_id",
-    "at",
-    "event",
-    "from_user",
-    "to_user",
-    "pool_id",
-    "reason",
-    "by_user",
-];
+pub const EVENT_COLUMNS: &[&str] = &guanxi_store::pools::EVENT_COLUMNS;
 
 /// Customers sitting in a pool without an owner, in percent.
 const POOLED_PERCENT: u64 = 7;

@@ -23,6 +23,18 @@ pub struct OwnershipEvent {
     pub by_name: Option<String>,
 }
 
+/// The columns of `ownership_events` appended in bulk, in order.
+pub const EVENT_COLUMNS: [&str; 8] = [
+    "customer_id",
+    "at",
+    "event",
+    "from_user",
+    "to_user",
+    "pool_id",
+    "reason",
+    "by_user",
+];
+
 /// Records a move of a customer.
 #[expect(clippy::too_many_arguments, reason = "one row of the timeline")]
 pub async fn record_event(

@@ -92,18 +92,7 @@ pub async fn fall_back_many(
     bulk::insert(
         tx,
         "record_history",
-        &[
-            "module",
-            "record_id",
-            "version",
-            "at",
-            "user_id",
-            "username",
-            "event",
-            "field",
-            "old_value",
-            "new_value",
-        ],
+        &crate::records::HISTORY_COLUMNS,
         history,
     )
     .await?;
@@ -122,22 +111,7 @@ pub async fn fall_back_many(
             ]
         })
         .collect();
-    bulk::insert(
-        tx,
-        "ownership_events",
-        &[
-            "customer_id",
-            "at",
-            "event",
-            "from_user",
-            "to_user",
-            "pool_id",
-            "reason",
-            "by_user",
-        ],
-        events,
-    )
-    .await?;
+    bulk::insert(tx, "ownership_events", &super::EVENT_COLUMNS, events).await?;
     let notes = moved
         .iter()
         .map(|f| {

@@ -215,21 +215,7 @@ pub async fn insert_records(
         ]);
     }
     bulk::insert(tx, fs.def.table, &cols, out).await?;
-    bulk::insert(
-        tx,
-        "record_history",
-        &[
-            "module",
-            "record_id",
-            "version",
-            "at",
-            "user_id",
-            "username",
-            "event",
-        ],
-        history,
-    )
-    .await?;
+    bulk::insert(tx, "record_history", &super::HISTORY_COLUMNS[..7], history).await?;
     bulk::insert_docs(tx, fs.def.code, docs).await?;
     Ok(ids)
 }
@@ -270,21 +256,7 @@ pub async fn delete_many(tx: &mut Tx, fs: &Fields, ids: &[i64], actor: &Actor) -
                 ]
             })
             .collect();
-        bulk::insert(
-            tx,
-            "record_history",
-            &[
-                "module",
-                "record_id",
-                "version",
-                "at",
-                "user_id",
-                "username",
-                "event",
-            ],
-            history,
-        )
-        .await?;
+        bulk::insert(tx, "record_history", &super::HISTORY_COLUMNS[..7], history).await?;
         moved.extend(rows.into_iter().map(|(id, _)| id));
     }
     Ok(moved)

@@ -178,6 +178,21 @@ macro_rules! decode {
 const COMMON_COLUMNS: usize = 11;
 
 // After the macros, which the submodules use.
+/// The columns of `record_history` appended in bulk, in order: a record-level event (create,
+/// delete) fills the first seven, a field change all ten.
+pub const HISTORY_COLUMNS: [&str; 10] = [
+    "module",
+    "record_id",
+    "version",
+    "at",
+    "user_id",
+    "username",
+    "event",
+    "field",
+    "old_value",
+    "new_value",
+];
+
 mod batch;
 mod history;
 mod write;
