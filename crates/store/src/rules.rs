@@ -429,48 +429,66 @@ pub fn change_of(
     })
 }
 
-/// Rows per `UPDATE` statement (six parameters each).
+/// Rows per `UPDATE` statement on SQLite (six parameters each).
 const PER_STATEMENT: usize = 2_000;
 
-/// Writes changes: one statement per 2,000 customers, and a history line (event `rule`) for
-/// each changed field.
+/// Writes changes — on SQLite one statement per 2,000 customers, on PostgreSQL one statement
+/// for all of them (six arrays, `unnest`ed: one plan whatever the count) — and a history line
+/// (event `rule`) for each changed field.
 pub async fn write(tx: &mut Tx, changes: &[Change]) -> Result<()> {
-    for chunk in changes.chunks(PER_STATEMENT) {
-        let row = |i: usize| match tx {
-            Tx::Sqlite(_) => "(?, ?, ?, ?, ?, ?)".to_owned(),
-            Tx::Postgres(_) => {
-                let n = i * 6;
-                format!(
-                    "(${}::bigint, ${}::text, ${}::bigint, ${}::text, ${}::bigint, ${}::integer)",
-                    n + 1,
-                    n + 2,
-                    n + 3,
-                    n + 4,
-                    n + 5,
-                    n + 6
-                )
+    if changes.is_empty() {
+        return Ok(());
+    }
+    match tx {
+        Tx::Postgres(c) => {
+            let ids: Vec<i64> = changes.iter().map(|ch| ch.id).collect();
+            let ct: Vec<Option<&str>> = changes
+                .iter()
+                .map(|ch| ch.customer_type.as_deref())
+                .collect();
+            let tr: Vec<Option<i64>> = changes.iter().map(|ch| ch.type_rule_id).collect();
+            let cl: Vec<Option<&str>> = changes
+                .iter()
+                .map(|ch| ch.credit_level.as_deref())
+                .collect();
+            let cr: Vec<Option<i64>> = changes.iter().map(|ch| ch.credit_rule_id).collect();
+            let bump: Vec<i32> = changes.iter().map(|ch| i32::from(ch.bump)).collect();
+            sqlx::query(
+                "UPDATE customers AS t SET customer_type = v.ct, type_rule_id = v.tr, \
+                 credit_level = v.cl, credit_rule_id = v.cr, version = t.version + v.bump \
+                 FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::integer[]) \
+                 AS v(id, ct, tr, cl, cr, bump) WHERE t.id = v.id",
+            )
+            .bind(&ids)
+            .bind(&ct)
+            .bind(&tr)
+            .bind(&cl)
+            .bind(&cr)
+            .bind(&bump)
+            .execute(&mut **c)
+            .await?;
+        }
+        Tx::Sqlite(c) => {
+            for chunk in changes.chunks(PER_STATEMENT) {
+                let values = vec!["(?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+                let sql = format!(
+                    "WITH v(id, ct, tr, cl, cr, bump) AS (VALUES {values}) UPDATE customers AS t SET \
+                     customer_type = v.ct, type_rule_id = v.tr, credit_level = v.cl, credit_rule_id = v.cr, \
+                     version = t.version + v.bump FROM v WHERE t.id = v.id"
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+                for ch in chunk {
+                    q = q
+                        .bind(ch.id)
+                        .bind(ch.customer_type.as_deref())
+                        .bind(ch.type_rule_id)
+                        .bind(ch.credit_level.as_deref())
+                        .bind(ch.credit_rule_id)
+                        .bind(i32::from(ch.bump));
+                }
+                q.execute(&mut **c).await?;
             }
-        };
-        let values: Vec<String> = (0..chunk.len()).map(row).collect();
-        let sql = format!(
-            "WITH v(id, ct, tr, cl, cr, bump) AS (VALUES {}) UPDATE customers AS t SET \
-             customer_type = v.ct, type_rule_id = v.tr, credit_level = v.cl, credit_rule_id = v.cr, \
-             version = t.version + v.bump FROM v WHERE t.id = v.id",
-            values.join(", ")
-        );
-        on_tx!(tx, |c| {
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-            for ch in chunk {
-                q = q
-                    .bind(ch.id)
-                    .bind(ch.customer_type.as_deref())
-                    .bind(ch.type_rule_id)
-                    .bind(ch.credit_level.as_deref())
-                    .bind(ch.credit_rule_id)
-                    .bind(i32::from(ch.bump));
-            }
-            q.execute(&mut *c).await.map(|r| r.rows_affected())
-        })?;
+        }
     }
     let t = now();
     let text = |v: &Value| match v {

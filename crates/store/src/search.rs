@@ -179,6 +179,8 @@ fn match_expr<'a>(grams: impl IntoIterator<Item = &'a String>) -> String {
 /// At this many candidates matches are dense, and the ordered scan of the list finds a page of
 /// them sooner than the index would.
 const DENSE: i64 = 20_000;
+/// PostgreSQL: a gram in fewer records than this is the only one a search reads.
+const RARE: i64 = 2_000;
 
 /// How a list narrows its rows to those matching a quick search (the exact match is checked
 /// on them afterwards in every case).
@@ -224,8 +226,16 @@ pub async fn candidates(db: &Db, module: &str, q: &str) -> Result<Candidates> {
             if by_freq.first().is_none_or(|(n, _)| *n >= DENSE) {
                 return Ok(Candidates::Scan);
             }
+            // A rare gram is enough by itself (the LIKE after it checks the whole text);
+            // intersecting it with commoner ones would read their many rows for nothing.
+            let take = if by_freq[0].0 < RARE { 1 } else { 3 };
             Ok(Candidates::Grams(
-                by_freq.into_iter().take(3).map(|(_, g)| g).collect(),
+                by_freq
+                    .into_iter()
+                    .take(take)
+                    .filter(|(n, _)| *n < DENSE)
+                    .map(|(_, g)| g)
+                    .collect(),
             ))
         }
     }

@@ -204,6 +204,11 @@ async fn count_rows(imp: &Import) -> Result<i64, guanxi_io::ReadError> {
     Ok(n)
 }
 
+/// Rows after which an import ends with `VACUUM (ANALYZE)` of what it wrote on PostgreSQL, so
+/// that lists and quick search over the new records read indexes only, without waiting for
+/// autovacuum.
+const VACUUM_AFTER: i64 = 100_000;
+
 /// The write, from the import's position to the end of the file, then the rows users fixed.
 pub async fn write(
     state: &AppState,
@@ -377,6 +382,9 @@ async fn write_rows(
         )
         .await?;
         write::commit(auth, plan, imp, tx, tally, position).await?;
+    }
+    if position - imp.position >= VACUUM_AFTER {
+        guanxi_store::bulk::vacuum_analyze(&state.db, &[plan.fs.def.table, "search_grams"]).await?;
     }
     Ok(true)
 }
