@@ -129,6 +129,43 @@ fn import_and_export_from_the_command_line() {
     assert!(ok && out.contains("998 rows"), "{out}");
     let (ok, out) = guanxi(dir.path(), &["jobs", "list"]);
     assert!(ok, "{out}");
+
+    // A rule added behind the server's back is applied by running the job by hand.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let db = guanxi_store::Db::open_sqlite(&dir.path().join("guanxi.db"))
+            .await
+            .unwrap();
+        let mut tx = db.begin().await.unwrap();
+        let conditions = serde_json::json!({ "all": [
+            { "field": "name", "op": "contains", "value": "00099" }
+        ] });
+        let rule = guanxi_store::rules::RuleInput {
+            kind: "classification",
+            name: "九九",
+            conditions: &conditions,
+            result: "a",
+            active: true,
+        };
+        guanxi_store::rules::create(&mut tx, &rule).await.unwrap();
+        tx.commit().await.unwrap();
+        db.close().await;
+    });
+    let (ok, out) = guanxi(dir.path(), &["jobs", "run", "rules.reevaluate"]);
+    assert!(
+        ok && out.contains("rules.reevaluate: 11 customers changed"),
+        "{out}"
+    );
+    let (ok, out) = guanxi(dir.path(), &["jobs", "run", "rules.reevaluate"]);
+    assert!(
+        ok && out.contains("rules.reevaluate: 0 customers changed"),
+        "{out}"
+    );
+    let (ok, out) = guanxi(dir.path(), &["jobs", "run", "nothing"]);
+    assert!(!ok && out.contains("rules.reevaluate"), "{out}");
 }
 
 #[test]

@@ -190,8 +190,11 @@ pub enum Candidates {
     Scan,
     /// SQLite: the ids the FTS5 table `table` gives for `MATCH expr`.
     Match { table: String, expr: String },
-    /// PostgreSQL: the ids holding each of these grams (the rarest of the query's).
-    Grams(Vec<String>),
+    /// PostgreSQL: the ids of the records holding the query's rarest grams, read first so
+    /// that the list's plan knows how few they are (as a subquery the planner guessed
+    /// thousands and walked the whole table in id order, filtering: a four-digit phone
+    /// fragment at 1,000,000 customers took 190-360 ms).
+    Ids(Vec<i64>),
 }
 
 /// Chooses how a list finds the records matching `q` in `module`.
@@ -229,14 +232,13 @@ pub async fn candidates(db: &Db, module: &str, q: &str) -> Result<Candidates> {
             // A rare gram is enough by itself (the LIKE after it checks the whole text);
             // intersecting it with commoner ones would read their many rows for nothing.
             let take = if by_freq[0].0 < RARE { 1 } else { 3 };
-            Ok(Candidates::Grams(
-                by_freq
-                    .into_iter()
-                    .take(take)
-                    .filter(|(n, _)| *n < DENSE)
-                    .map(|(_, g)| g)
-                    .collect(),
-            ))
+            let grams: Vec<String> = by_freq
+                .into_iter()
+                .take(take)
+                .filter(|(n, _)| *n < DENSE)
+                .map(|(_, g)| g)
+                .collect();
+            Ok(Candidates::Ids(holding_all(db, module, &grams).await?))
         }
     }
 }
@@ -480,6 +482,27 @@ pub async fn upgrade(db: &Db) -> Result<usize> {
         .await?;
     tracing::info!(records = n, "moved the quick-search index to FTS5");
     Ok(n)
+}
+
+/// The records holding every one of `grams` in `search_grams` (PostgreSQL), in id order.
+async fn holding_all(db: &Db, module: &str, grams: &[String]) -> Result<Vec<i64>> {
+    let sql = (0..grams.len())
+        .map(|i| {
+            format!(
+                "SELECT record_id FROM search_grams WHERE module = $1 AND gram = ${}",
+                i + 2
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" INTERSECT ");
+    let sql = format!("SELECT record_id FROM ({sql}) c ORDER BY record_id");
+    Ok(on_db!(db, read, |p| {
+        let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str())).bind(module);
+        for g in grams {
+            q = q.bind(g);
+        }
+        q.fetch_all(p).await
+    })?)
 }
 
 /// How many records hold a gram in `search_grams` (PostgreSQL), counting at most `cap` (cheap:

@@ -123,7 +123,7 @@ async fn quick_search_answers_from_the_index_on_both_databases() {
         let picked = search::candidates(&db, "customers", "张三").await.unwrap();
         match db.backend() {
             Backend::Sqlite => assert!(matches!(picked, Candidates::Match { .. }), "{picked:?}"),
-            Backend::Postgres => assert!(matches!(picked, Candidates::Grams(_)), "{picked:?}"),
+            Backend::Postgres => assert!(matches!(picked, Candidates::Ids(_)), "{picked:?}"),
         }
         assert_eq!(
             search::candidates(&db, "customers", "z").await.unwrap(),

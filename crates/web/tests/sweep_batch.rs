@@ -161,3 +161,134 @@ async fn a_chunk_falls_back_to_each_owners_pool() {
         app.finish().await;
     }
 }
+
+/// Runs a statement with one integer parameter; returns rows affected.
+async fn exec(db: &guanxi_store::Db, sql: &str, id: i64) -> u64 {
+    match db {
+        guanxi_store::Db::Sqlite { write, .. } => sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .execute(write)
+            .await
+            .unwrap()
+            .rows_affected(),
+        guanxi_store::Db::Postgres(p) => sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .execute(p)
+            .await
+            .unwrap()
+            .rows_affected(),
+    }
+}
+
+async fn count(db: &guanxi_store::Db, sql: &str) -> i64 {
+    match db {
+        guanxi_store::Db::Sqlite { write, .. } => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(write)
+            .await
+            .unwrap(),
+        guanxi_store::Db::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(p)
+            .await
+            .unwrap(),
+    }
+}
+
+/// 1,200 due customers: on PostgreSQL the chunk is written by two transactions at once; on
+/// both, every customer is warned once and then moved once, each with its history line,
+/// timeline entry and notifications.
+#[tokio::test]
+async fn a_large_chunk_is_written_whole() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let state = AppState::new(app.db.clone(), WebConfig::default());
+        let admin = app.admin().await;
+        let sales = admin.role_id("sales").await;
+        let east = admin.department("华东", None).await;
+        admin.user("dong", Some(east), &[sales]).await;
+        let pool = admin
+            .ok(
+                "POST",
+                "/api/v1/pools",
+                Some(
+                    json!({"name": "华东公海", "fall_back_days": 10, "warn_days": 2,
+                    "members": [{"kind": "department", "ref_id": east}]}),
+                ),
+            )
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        let dong = app.api("dong", "password-123").await;
+        let c = dong
+            .ok("POST", "/api/v1/customers", Some(json!({"name": "批量"})))
+            .await;
+        let created = DateTime::parse_from_rfc3339(c["created_at"].as_str().unwrap())
+            .unwrap()
+            .with_timezone(&Utc);
+        // 1,199 copies with the same owner and deadline.
+        let copied = exec(
+            &app.db,
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1199) \
+             INSERT INTO customers (owner_id, department_id, created_by, created_at, updated_at, name, \
+             fall_back_at, warn_at) SELECT c.owner_id, c.department_id, c.created_by, c.created_at, \
+             c.updated_at, c.name || '-' || CAST(n.i AS TEXT), c.fall_back_at, c.warn_at \
+             FROM customers c, n WHERE c.id = $1",
+            c["id"].as_i64().unwrap(),
+        )
+        .await;
+        assert_eq!(copied, 1199);
+
+        let r = sweep(&state, created + Duration::days(9), false)
+            .await
+            .unwrap();
+        assert_eq!(r.warned.len(), 1200);
+        let r = sweep(&state, created + Duration::days(11), false)
+            .await
+            .unwrap();
+        assert_eq!(r.fell_back.len(), 1200);
+        assert!(
+            r.fell_back.iter().all(|f| f.3 == pool),
+            "{:?}",
+            &r.fell_back[..3]
+        );
+        for (sql, want) in [
+            (
+                format!(
+                    "SELECT COUNT(*) FROM customers WHERE owner_id IS NULL AND pool_id = {pool} \
+              AND fall_back_at IS NULL AND warn_at IS NULL"
+                ),
+                1200,
+            ),
+            (
+                "SELECT COUNT(*) FROM record_history WHERE event = 'fall_back'".into(),
+                1200,
+            ),
+            (
+                "SELECT COUNT(*) FROM ownership_events WHERE event = 'fall_back'".into(),
+                1200,
+            ),
+            (
+                "SELECT COUNT(*) FROM notifications WHERE kind = 'fall_back'".into(),
+                1200,
+            ),
+            (
+                "SELECT COUNT(*) FROM notifications WHERE kind = 'fall_back_warning'".into(),
+                1200,
+            ),
+            (
+                "SELECT COUNT(DISTINCT record_id) FROM record_history WHERE event = 'fall_back'"
+                    .into(),
+                1200,
+            ),
+        ] {
+            assert_eq!(count(&app.db, &sql).await, want, "{sql}");
+        }
+        let again = sweep(&state, created + Duration::days(12), false)
+            .await
+            .unwrap();
+        assert!(
+            again.fell_back.is_empty() && again.warned.is_empty(),
+            "{again:?}"
+        );
+        app.finish().await;
+    }
+}

@@ -8,6 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use guanxi_core::Module;
+use guanxi_store::Backend;
 use guanxi_store::audit::{self, Actor, Event};
 use guanxi_store::pools;
 use serde::Serialize;
@@ -19,6 +20,10 @@ use crate::state::AppState;
 /// written once per transaction, so one large chunk costs far less than several small ones
 /// (12,856 fall-backs at 1,000,000 customers: 3.9 s in chunks of 5,000, 2.2 s in one).
 const CHUNK: i64 = 20_000;
+/// Transactions a chunk is split over on PostgreSQL, run at once.
+const LANES: usize = 2;
+/// Below this many customers per lane one transaction is as quick.
+const MIN_LANE: usize = 500;
 
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct SweepReport {
@@ -53,7 +58,6 @@ async fn paths(state: &AppState) -> AppResult<HashMap<i64, String>> {
 pub async fn sweep(state: &AppState, now: DateTime<Utc>, dry_run: bool) -> AppResult<SweepReport> {
     let all = pools::list(&state.db).await?;
     let paths = paths(state).await?;
-    let actor = Actor::system();
     let mut report = SweepReport::default();
     let limit = if dry_run { 1_000_000 } else { CHUNK };
     loop {
@@ -81,20 +85,7 @@ pub async fn sweep(state: &AppState, now: DateTime<Utc>, dry_run: bool) -> AppRe
             report.fell_back.extend(moves.into_iter().map(fell_back));
             break;
         }
-        let mut tx = state.db.begin().await?;
-        pools::clear_deadlines(&mut tx, &orphans).await?;
-        let moved = pools::fall_back_many(&mut tx, &moves, now, &actor).await?;
-        audit::record(
-            &mut tx,
-            &actor,
-            Event::new(
-                "pool.fall_back",
-                format!("{} customers fell back to their pools", moved.len()),
-            )
-            .module(Module::Customers),
-        )
-        .await?;
-        tx.commit().await?;
+        let moved = fall_back(state, &orphans, moves, now).await?;
         wake(state, moved.iter().map(|f| f.owner).collect());
         report.fell_back.extend(moved.into_iter().map(fell_back));
         if (due.len() as i64) < CHUNK {
@@ -121,15 +112,84 @@ pub async fn sweep(state: &AppState, now: DateTime<Utc>, dry_run: bool) -> AppRe
         if dry_run {
             break;
         }
-        let mut tx = state.db.begin().await?;
-        pools::warn_many(&mut tx, &due, now).await?;
-        tx.commit().await?;
+        let runs = due
+            .chunks(lane_size(state, due.len()))
+            .map(|part| async move {
+                let mut tx = state.db.begin().await?;
+                pools::warn_many(&mut tx, part, now).await?;
+                tx.commit().await?;
+                AppResult::Ok(())
+            });
+        let results = futures_util::future::join_all(runs).await;
         wake(state, due.iter().map(|w| w.owner).collect());
+        results.into_iter().collect::<AppResult<Vec<()>>>()?;
         if (due.len() as i64) < CHUNK {
             break;
         }
     }
     Ok(report)
+}
+
+/// Writes a chunk's fall-backs. On PostgreSQL the chunk is split over [`LANES`] transactions
+/// on as many connections, run at once — each customer's update, history line, timeline entry
+/// and notification still commit together, and the server's backends work on both cores (the
+/// index and WAL writes of a fall-back are the server's work, not ours). SQLite has one
+/// writer: one transaction.
+async fn fall_back(
+    state: &AppState,
+    orphans: &[i64],
+    moves: Vec<pools::FallBack>,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<pools::FallBack>> {
+    let parts: Vec<&[pools::FallBack]> = moves.chunks(lane_size(state, moves.len())).collect();
+    let runs = parts.iter().enumerate().map(|(i, part)| async move {
+        let actor = Actor::system();
+        let mut tx = state.db.begin().await?;
+        if i == 0 {
+            pools::clear_deadlines(&mut tx, orphans).await?;
+        }
+        let moved = pools::fall_back_many(&mut tx, part, now, &actor).await?;
+        audit::record(
+            &mut tx,
+            &actor,
+            Event::new(
+                "pool.fall_back",
+                format!("{} customers fell back to their pools", moved.len()),
+            )
+            .module(Module::Customers),
+        )
+        .await?;
+        tx.commit().await?;
+        AppResult::Ok(moved)
+    });
+    let mut all = vec![];
+    let mut failed = None;
+    // A lane that fails leaves the others committed: those customers were moved, and the
+    // next run finds the rest still due.
+    for r in futures_util::future::join_all(runs).await {
+        match r {
+            Ok(moved) => all.extend(moved),
+            Err(e) => failed = Some(e),
+        }
+    }
+    match failed {
+        Some(e) => {
+            if !all.is_empty() {
+                tracing::warn!(error = %e, moved = all.len(), "a lane of the pool sweep failed");
+            }
+            Err(e)
+        }
+        None => Ok(all),
+    }
+}
+
+/// Items per transaction when `n` are written at once (see [`fall_back`]).
+fn lane_size(state: &AppState, n: usize) -> usize {
+    let lanes = match state.db.backend() {
+        Backend::Postgres if n >= 2 * MIN_LANE => LANES,
+        _ => 1,
+    };
+    n.div_ceil(lanes).max(1)
 }
 
 fn fell_back(f: pools::FallBack) -> (i64, String, i64, i64) {
