@@ -371,6 +371,19 @@ async fn list_where(db: &Db, fs: &Fields, within: &str, q: &ListQuery) -> Result
                 sql.text +=
                     &format!(" AND t.id IN (SELECT rowid FROM {table} WHERE {table} MATCH {p})");
             }
+            crate::search::Candidates::Grams(grams) => {
+                let m = sql.param(Bind::Text(Some(fs.def.code.to_owned())));
+                let subs: Vec<String> = grams
+                    .into_iter()
+                    .map(|g| {
+                        let p = sql.param(Bind::Text(Some(g)));
+                        format!(
+                            "SELECT record_id FROM search_grams WHERE module = {m} AND gram = {p}"
+                        )
+                    })
+                    .collect();
+                sql.text += &format!(" AND t.id IN ({})", subs.join(" INTERSECT "));
+            }
             crate::search::Candidates::Ids(ids) if ids.is_empty() => sql.text += " AND 1 = 0",
             crate::search::Candidates::Ids(ids) => {
                 // Integers only: written into the statement, no parameter limit to meet.
