@@ -23,6 +23,7 @@ pub mod imports;
 pub mod jobs;
 pub mod migrate;
 pub mod notifications;
+mod pg_admin;
 pub mod pools;
 pub mod principal;
 pub mod records;
