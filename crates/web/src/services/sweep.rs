@@ -141,7 +141,11 @@ async fn fall_back(
     moves: Vec<pools::FallBack>,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<pools::FallBack>> {
-    let parts: Vec<&[pools::FallBack]> = moves.chunks(lane_size(state, moves.len())).collect();
+    let mut parts: Vec<&[pools::FallBack]> = moves.chunks(lane_size(state, moves.len())).collect();
+    if parts.is_empty() {
+        // Only customers whose owner has no pool: the first lane still clears their deadlines.
+        parts.push(&[]);
+    }
     let runs = parts.iter().enumerate().map(|(i, part)| async move {
         let actor = Actor::system();
         let mut tx = state.db.begin().await?;
