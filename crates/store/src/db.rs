@@ -150,6 +150,23 @@ impl Db {
         Ok(())
     }
 
+    /// Writes every committed change into the database files: SQLite moves its WAL into the
+    /// main file and truncates it; PostgreSQL runs a `CHECKPOINT` (superuser or
+    /// `pg_checkpoint` only).
+    pub async fn checkpoint(&self) -> Result<()> {
+        match self {
+            Db::Sqlite { write, .. } => {
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(write)
+                    .await?;
+            }
+            Db::Postgres(pool) => {
+                sqlx::query("CHECKPOINT").execute(pool).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Cheap periodic upkeep of the statistics: SQLite re-analyses what changed a lot; PostgreSQL's
     /// autovacuum does this by itself. A SQLite database without statistics is analysed fully.
     pub async fn optimize(&self) -> Result<()> {
