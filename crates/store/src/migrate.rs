@@ -90,6 +90,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0013_customers_fillfactor.sql"),
         postgres: include_str!("../migrations/postgres/0013_customers_fillfactor.sql"),
     },
+    Migration {
+        version: 14,
+        name: "fall_back_warnings",
+        sqlite: include_str!("../migrations/sqlite/0014_fall_back_warnings.sql"),
+        postgres: include_str!("../migrations/postgres/0014_fall_back_warnings.sql"),
+    },
 ];
 
 /// Applies every migration not applied yet; returns how many ran.

@@ -5,6 +5,7 @@
 
 mod common;
 
+use chrono::{DateTime, Duration, Utc};
 use common::{Api, TestApp, backends};
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
@@ -76,8 +77,10 @@ async fn an_administrator_imports_customers_into_a_pool() {
             .ok(
                 "POST",
                 "/api/v1/pools",
-                Some(json!({"name": "华东公海", "fall_back_days": 30,
-                    "members": [{"kind": "department", "ref_id": east}]})),
+                Some(
+                    json!({"name": "华东公海", "fall_back_days": 30, "warn_days": 5,
+                    "members": [{"kind": "department", "ref_id": east}]}),
+                ),
             )
             .await["id"]
             .as_i64()
@@ -109,6 +112,13 @@ async fn an_administrator_imports_customers_into_a_pool() {
             .await;
         assert!(c["owner_id"].is_null(), "{c}");
         assert!(c["fall_back_at"].is_null(), "no deadline in a pool: {c}");
+        assert_eq!(
+            guanxi_store::pools::warning_at(&app.db, first)
+                .await
+                .unwrap(),
+            None,
+            "no warning in a pool"
+        );
         let timeline = admin
             .ok("GET", &format!("/api/v1/customers/{first}/ownership"), None)
             .await;
@@ -159,6 +169,28 @@ async fn an_administrator_imports_customers_into_a_pool() {
         let doc = admin.ok("GET", "/api/v1/openapi.json", None).await;
         let input = &doc["components"]["schemas"]["MappingInput"]["properties"];
         assert!(input["pool_id"].is_object(), "{input}");
+        // Imported for an owner in the pool's department: a deadline, and its warning five
+        // days before, written with the new customer.
+        let id = upload(&admin, "客户名称,负责人\n李的新客户,li\n").await;
+        let (s, e) = map(&admin, id, json!(["name", "owner"]), None).await;
+        assert_eq!(s, 200, "{e}");
+        let done = run(&admin, id).await;
+        assert_eq!(done["created_rows"], 1, "{done}");
+        let found = admin
+            .ok("GET", "/api/v1/customers?q=李的新客户", None)
+            .await;
+        let cid = found["items"][0]["id"].as_i64().unwrap();
+        let c = &admin
+            .ok("GET", &format!("/api/v1/customers/{cid}"), None)
+            .await;
+        let deadline = DateTime::parse_from_rfc3339(c["fall_back_at"].as_str().unwrap())
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            guanxi_store::pools::warning_at(&app.db, cid).await.unwrap(),
+            Some(deadline - Duration::days(5)),
+            "{c}"
+        );
         app.finish().await;
     }
 }
@@ -261,6 +293,7 @@ async fn only_a_manager_of_the_pool_may_import_into_it() {
             .ok("GET", "/api/v1/customers?q=公海导入二", None)
             .await;
         assert_eq!(kept["items"].as_array().unwrap().len(), 1, "{kept}");
+
         app.finish().await;
     }
 }

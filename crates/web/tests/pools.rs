@@ -7,6 +7,7 @@ mod common;
 
 use chrono::{DateTime, Duration, Utc};
 use common::{TestApp, backends};
+use guanxi_store::pools;
 use guanxi_web::services::sweep::sweep;
 use guanxi_web::{AppState, WebConfig};
 use serde_json::json;
@@ -88,6 +89,11 @@ async fn pools_fall_back_claims_and_scores() {
         .await
         .unwrap();
         assert_eq!(r.warned.len(), 1, "warned five days before: {r:?}");
+        assert_eq!(
+            pools::warning_at(&app.db, id1).await.unwrap(),
+            None,
+            "a warning is given once"
+        );
         let n = zhang.ok("GET", "/api/v1/notifications", None).await;
         assert!(n.to_string().contains("fall_back_warning"), "{n}");
         let r = sweep(
@@ -164,6 +170,11 @@ async fn pools_fall_back_claims_and_scores() {
             at(&c3, "fall_back_at"),
             at(&c3, "last_follow_up_at") + Duration::days(30)
         );
+        assert_eq!(
+            pools::warning_at(&app.db, id3).await.unwrap(),
+            Some(at(&c3, "fall_back_at") - Duration::days(5)),
+            "the warning moves with the deadline"
+        );
         let lines = zhang
             .ok("GET", &format!("/api/v1/customers/{id3}/score"), None)
             .await;
@@ -209,6 +220,10 @@ async fn pools_fall_back_claims_and_scores() {
             200,
             "li owns it now"
         );
+        assert!(
+            pools::warning_at(&app.db, id1).await.unwrap().is_some(),
+            "a claimed customer has a deadline and a warning again"
+        );
         let (s, _) = zhang
             .post(
                 &format!("/api/v1/customers/{id3}/release"),
@@ -225,6 +240,11 @@ async fn pools_fall_back_claims_and_scores() {
                 .await
                 .0,
             200
+        );
+        assert_eq!(
+            pools::warning_at(&app.db, id3).await.unwrap(),
+            None,
+            "released: no deadline, no warning"
         );
         let (s, v) = li
             .post(

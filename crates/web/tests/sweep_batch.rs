@@ -229,13 +229,22 @@ async fn a_large_chunk_is_written_whole() {
             &app.db,
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1199) \
              INSERT INTO customers (owner_id, department_id, created_by, created_at, updated_at, name, \
-             fall_back_at, warn_at) SELECT c.owner_id, c.department_id, c.created_by, c.created_at, \
-             c.updated_at, c.name || '-' || CAST(n.i AS TEXT), c.fall_back_at, c.warn_at \
+             fall_back_at) SELECT c.owner_id, c.department_id, c.created_by, c.created_at, \
+             c.updated_at, c.name || '-' || CAST(n.i AS TEXT), c.fall_back_at \
              FROM customers c, n WHERE c.id = $1",
             c["id"].as_i64().unwrap(),
         )
         .await;
         assert_eq!(copied, 1199);
+        let warnings = exec(
+            &app.db,
+            "INSERT INTO fall_back_warnings (customer_id, warn_at) SELECT c.id, w.warn_at \
+             FROM customers c, fall_back_warnings w WHERE w.customer_id = $1 AND c.id <> $1 \
+             AND c.name LIKE '批量-%'",
+            c["id"].as_i64().unwrap(),
+        )
+        .await;
+        assert_eq!(warnings, 1199);
 
         let r = sweep(&state, created + Duration::days(9), false)
             .await
@@ -254,10 +263,11 @@ async fn a_large_chunk_is_written_whole() {
             (
                 format!(
                     "SELECT COUNT(*) FROM customers WHERE owner_id IS NULL AND pool_id = {pool} \
-              AND fall_back_at IS NULL AND warn_at IS NULL"
+              AND fall_back_at IS NULL"
                 ),
                 1200,
             ),
+            ("SELECT COUNT(*) FROM fall_back_warnings".into(), 0),
             (
                 "SELECT COUNT(*) FROM record_history WHERE event = 'fall_back'".into(),
                 1200,

@@ -37,7 +37,6 @@ pub const CUSTOMER_COLUMNS: &[&str] = &[
     "last_follow_up_at",
     "pool_id",
     "fall_back_at",
-    "warn_at",
     "released_at",
 ];
 
@@ -126,6 +125,8 @@ pub struct Batch {
     pub behaviours: Vec<Vec<Val>>,
     /// `ownership_events` rows (without ids).
     pub events: Vec<Vec<Val>>,
+    /// `fall_back_warnings` rows: the warnings still to be given.
+    pub warnings: Vec<Vec<Val>>,
     /// Customers in a pool, owned customers due to fall back when the data was made, and
     /// visits planned for the coming days.
     pub pooled: u64,
@@ -483,9 +484,11 @@ impl Generator {
             time(a.last_follow_up_at),
             a.pool_id.map_or(Val::Null, Val::Int),
             time(a.fall_back_at),
-            time(a.warn_at),
             time(a.released_at),
         ]);
+        if let Some(w) = a.warn_at {
+            b.warnings.push(vec![Val::Int(id), Val::Time(w)]);
+        }
         b.customers.push(row);
     }
 

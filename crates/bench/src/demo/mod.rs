@@ -169,6 +169,7 @@ pub async fn run(db: &Db, opts: &DemoOptions) -> anyhow::Result<DemoReport> {
         "follow_ups",
         "follow_up_behaviours",
         "ownership_events",
+        "fall_back_warnings",
         "search_grams",
     ];
     let mut load = Load::begin(db, &tables).await?;
@@ -231,7 +232,13 @@ pub async fn run(db: &Db, opts: &DemoOptions) -> anyhow::Result<DemoReport> {
             )
             .await?;
             load.insert("ownership_events", activity::EVENT_COLUMNS, b.events)
-                .await
+                .await?;
+            load.insert(
+                "fall_back_warnings",
+                &guanxi_store::pools::WARNING_COLUMNS,
+                b.warnings,
+            )
+            .await
         };
         if let Err(e) = step.await {
             failed = Some(e);

@@ -1,5 +1,6 @@
 //! Public pools (公海) and fall-back (回落). A customer in a pool has no owner and a `pool_id`;
-//! an owned customer has a fall-back deadline (`fall_back_at`, and `warn_at` for the warning)
+//! an owned customer has a fall-back deadline (`fall_back_at`, and a row in `fall_back_warnings`
+//! for the warning)
 //! computed from the rules of its owner's pool whenever something that moves it happens, so the
 //! sweep reads only customers that are due, through a partial index — never all customers.
 //!
@@ -369,15 +370,14 @@ pub async fn set_deadline(
     warn: Option<DateTime<Utc>>,
 ) -> Result<()> {
     on_tx!(tx, |c| sqlx::query(
-        "UPDATE customers SET fall_back_at = $1, warn_at = $2 WHERE id = $3"
+        "UPDATE customers SET fall_back_at = $1 WHERE id = $2"
     )
     .bind(at)
-    .bind(warn)
     .bind(id)
     .execute(&mut *c)
     .await
     .map(|r| r.rows_affected()))?;
-    Ok(())
+    set_warning(tx, id, warn).await
 }
 
 /// Recomputes and stores one customer's deadline.
@@ -390,6 +390,8 @@ pub async fn refresh(tx: &mut Tx, pools: &[Pool], id: i64) -> Result<Option<Date
 
 mod moves;
 mod sweep;
+mod warnings;
 
 pub use moves::*;
 pub use sweep::*;
+pub use warnings::*;

@@ -167,7 +167,7 @@ pub async fn put_in_pool(
     let n = on_tx!(tx, |c| {
         sqlx::query(
         "UPDATE customers SET owner_id = NULL, department_id = NULL, pool_id = $1, released_at = $2, \
-         fall_back_at = NULL, warn_at = NULL, version = version + 1, updated_by = $3, updated_at = $2 \
+         fall_back_at = NULL, version = version + 1, updated_by = $3, updated_at = $2 \
          WHERE id = $4 AND owner_id IS NOT NULL AND deleted_at IS NULL"
     )
     .bind(pool_id)
@@ -178,6 +178,9 @@ pub async fn put_in_pool(
     .await
     .map(|r| r.rows_affected())
     })?;
+    if n == 1 {
+        super::clear_warnings(tx, &[customer_id]).await?;
+    }
     Ok(n == 1)
 }
 
@@ -202,7 +205,7 @@ pub async fn import_into_pool(
         .join(", ");
     let update = format!(
         "UPDATE customers SET owner_id = NULL, department_id = NULL, pool_id = $1, released_at = $2, \
-         owned_at = NULL, fall_back_at = NULL, warn_at = NULL WHERE id IN ({ids}) AND deleted_at IS NULL"
+         owned_at = NULL, fall_back_at = NULL WHERE id IN ({ids}) AND deleted_at IS NULL"
     );
     let n = on_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(update.as_str()))
         .bind(pool_id)
@@ -210,6 +213,7 @@ pub async fn import_into_pool(
         .execute(&mut *c)
         .await
         .map(|r| r.rows_affected()))?;
+    super::clear_warnings(tx, customer_ids).await?;
     let events = format!(
         "INSERT INTO ownership_events (customer_id, at, event, from_user, to_user, pool_id, reason, by_user) \
          SELECT id, $1, 'import', NULL, NULL, $2, NULL, $3 FROM customers WHERE id IN ({ids}) AND pool_id = $2 \
@@ -274,36 +278,6 @@ pub async fn due(db: &Db, at: DateTime<Utc>, limit: i64) -> Result<Vec<(i64, Str
     .fetch_all(p)
     .await
     })?)
-}
-
-/// Owners to warn at `at`: customers whose warning time has come.
-pub async fn warnings_due(
-    db: &Db,
-    at: DateTime<Utc>,
-    limit: i64,
-) -> Result<Vec<(i64, String, i64, DateTime<Utc>)>> {
-    Ok(on_db!(db, read, |p| {
-        sqlx::query_as(
-        "SELECT id, name, owner_id, fall_back_at FROM customers WHERE warn_at <= $1 AND owner_id IS NOT NULL \
-         AND fall_back_at IS NOT NULL AND deleted_at IS NULL ORDER BY warn_at, id LIMIT $2"
-    )
-    .bind(at)
-    .bind(limit)
-    .fetch_all(p)
-    .await
-    })?)
-}
-
-/// The warning was given: clear it until the deadline moves again.
-pub async fn warned(tx: &mut Tx, id: i64) -> Result<()> {
-    on_tx!(tx, |c| sqlx::query(
-        "UPDATE customers SET warn_at = NULL WHERE id = $1"
-    )
-    .bind(id)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
-    Ok(())
 }
 
 /// The owner changed hands outside the pool (a transfer): the deadline counts from now.

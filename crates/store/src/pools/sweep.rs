@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use super::warnings::{clear_warnings, id_list};
 use crate::audit::Actor;
 use crate::bulk::{self, Val};
 use crate::{Result, Tx, now, on_tx};
@@ -30,11 +31,6 @@ pub struct Warning {
     pub at: DateTime<Utc>,
 }
 
-/// Ids written into a statement: integers only, so no limit on bound parameters to meet.
-fn id_list(ids: impl Iterator<Item = i64>) -> String {
-    ids.map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
-}
-
 /// Puts due customers into their pools — no owner, no department, no deadline — with a
 /// `fall_back` history line, timeline entry and notification each. A customer that stopped
 /// being due meanwhile (followed up, locked, deleted, claimed elsewhere) is left alone.
@@ -53,7 +49,7 @@ pub async fn fall_back_many(
     for (pool, ids) in &by_pool {
         let sql = format!(
             "UPDATE customers SET owner_id = NULL, department_id = NULL, pool_id = $1, released_at = $2, \
-             fall_back_at = NULL, warn_at = NULL, version = version + 1, updated_by = NULL, updated_at = $2 \
+             fall_back_at = NULL, version = version + 1, updated_by = NULL, updated_at = $2 \
              WHERE id IN ({}) AND owner_id IS NOT NULL AND locked = FALSE AND deleted_at IS NULL \
              AND fall_back_at <= $2 RETURNING id, version",
             id_list(ids.iter().copied())
@@ -71,6 +67,7 @@ pub async fn fall_back_many(
         .filter(|f| versions.contains_key(&f.id))
         .cloned()
         .collect();
+    clear_warnings(tx, &moved.iter().map(|f| f.id).collect::<Vec<_>>()).await?;
     let t = now();
     let history = moved
         .iter()
@@ -128,20 +125,13 @@ pub async fn fall_back_many(
     Ok(moved)
 }
 
-/// Tells owners their customers' deadlines are near and clears each warning until the deadline
-/// moves again.
+/// Tells owners their customers' deadlines are near and removes each warning until the
+/// deadline moves again.
 pub async fn warn_many(tx: &mut Tx, due: &[Warning], now_at: DateTime<Utc>) -> Result<()> {
     if due.is_empty() {
         return Ok(());
     }
-    let sql = format!(
-        "UPDATE customers SET warn_at = NULL WHERE id IN ({})",
-        id_list(due.iter().map(|w| w.id))
-    );
-    on_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    clear_warnings(tx, &due.iter().map(|w| w.id).collect::<Vec<_>>()).await?;
     let t = now();
     let notes = due
         .iter()
@@ -165,14 +155,14 @@ pub async fn clear_deadlines(tx: &mut Tx, ids: &[i64]) -> Result<()> {
         return Ok(());
     }
     let sql = format!(
-        "UPDATE customers SET fall_back_at = NULL, warn_at = NULL WHERE id IN ({})",
+        "UPDATE customers SET fall_back_at = NULL WHERE id IN ({})",
         id_list(ids.iter().copied())
     );
     on_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
         .execute(&mut *c)
         .await
         .map(|r| r.rows_affected()))?;
-    Ok(())
+    clear_warnings(tx, ids).await
 }
 
 fn notification(

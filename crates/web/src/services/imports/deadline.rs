@@ -14,6 +14,27 @@ use crate::error::AppResult;
 /// Extra columns of new records, one value per record each.
 pub type Columns = Vec<(&'static str, Vec<Val>)>;
 
+/// The deadlines of new records: the `fall_back_at` column written with them, and each one's
+/// warning time, stored (in `fall_back_warnings`) once the records have their ids.
+#[derive(Clone, Debug, Default)]
+pub struct Deadlines {
+    pub columns: Columns,
+    pub warnings: Vec<Option<DateTime<Utc>>>,
+}
+
+impl Deadlines {
+    /// Stores the warnings of the records `ids`, created from the rows in order.
+    pub async fn store_warnings(&self, tx: &mut Tx, ids: &[i64]) -> AppResult<()> {
+        let rows: Vec<(i64, DateTime<Utc>)> = ids
+            .iter()
+            .zip(&self.warnings)
+            .filter_map(|(id, w)| w.map(|w| (*id, w)))
+            .collect();
+        pools::add_warnings(tx, &rows).await?;
+        Ok(())
+    }
+}
+
 /// A select's code as stored, `Err` for anything but text.
 fn text(r: &NewRecord, code: &str) -> Result<Option<String>, ()> {
     match r.values.get(code) {
@@ -34,7 +55,7 @@ fn time(r: &NewRecord, code: &str) -> Result<Option<DateTime<Utc>>, ()> {
     }
 }
 
-/// `fall_back_at` and `warn_at` of new customers written at `at` by
+/// `fall_back_at` and the warning times of new customers written at `at` by
 /// [`records::insert_records`]. `None` when the customers must go through
 /// `hooks::customers_changed` one by one after the insert instead: active rules may change
 /// a customer's type or credit level, on which its deadline depends.
@@ -42,7 +63,7 @@ pub async fn for_new(
     tx: &mut Tx,
     rows: &[NewRecord],
     at: DateTime<Utc>,
-) -> AppResult<Option<Columns>> {
+) -> AppResult<Option<Deadlines>> {
     if guanxi_store::rules::tx_list(tx)
         .await?
         .iter()
@@ -55,7 +76,7 @@ pub async fn for_new(
         .iter()
         .all(|p| !p.active || (p.fall_back_days.is_none() && p.no_deal_days.is_none()))
     {
-        return Ok(Some(vec![]));
+        return Ok(Some(Deadlines::default()));
     }
     let paths = records::department_paths(tx).await?;
     let mut fall_back = Vec::with_capacity(rows.len());
@@ -83,7 +104,10 @@ pub async fn for_new(
         };
         let (a, w) = pools::deadline(&pools, &standing);
         fall_back.push(a.map_or(Val::Null, Val::Time));
-        warn.push(w.map_or(Val::Null, Val::Time));
+        warn.push(w);
     }
-    Ok(Some(vec![("fall_back_at", fall_back), ("warn_at", warn)]))
+    Ok(Some(Deadlines {
+        columns: vec![("fall_back_at", fall_back)],
+        warnings: warn,
+    }))
 }

@@ -171,10 +171,16 @@ pub async fn chunk(
     let deadlines = if customers {
         super::deadline::for_new(tx, &creates, at).await?
     } else {
-        Some(vec![])
+        Some(super::deadline::Deadlines::default())
     };
-    let extra = deadlines.clone().unwrap_or_default();
+    let extra = deadlines
+        .as_ref()
+        .map(|d| d.columns.clone())
+        .unwrap_or_default();
     let ids = records::insert_records(tx, &plan.fs, creates, &auth.actor, at, extra).await?;
+    if let Some(d) = &deadlines {
+        d.store_warnings(tx, &ids).await?;
+    }
     p.created += ids.len() as i64;
     if let Some(pool_id) = plan.pool_id {
         super::pool::put_in(auth, tx, imp, pool_id, &ids, guanxi_store::now()).await?;
