@@ -15,7 +15,8 @@ pub struct BenchArgs {
     /// A few seconds in all (5,000 customers, short measurements): keeps the harness working in CI.
     #[arg(long)]
     pub smoke: bool,
-    /// Generate the data set again even when a cached one exists (SQLite).
+    /// Generate the data set again: the cached SQLite file is replaced, a PostgreSQL database
+    /// dropped and created anew.
     #[arg(long)]
     pub fresh: bool,
     /// The Markdown report.

@@ -4,9 +4,7 @@
 //! from `activity`.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use guanxi_core::engine::{CONTACTS, CUSTOMERS, ModuleDef, ORGANISATIONS};
 use guanxi_store::bulk::Val;
-use guanxi_store::search;
 
 use super::activity::{self, Activity};
 use super::org::{DemoUser, full_pinyin, person_name};
@@ -120,6 +118,13 @@ pub struct Batch {
     pub customer_grams: Vec<(String, i64)>,
     pub contact_grams: Vec<(String, i64)>,
     pub organisation_grams: Vec<(String, i64)>,
+    /// The same index as documents (record id, its grams joined by spaces), when the
+    /// generator makes them for SQLite's FTS5 tables instead of gram rows.
+    pub customer_docs: Vec<(i64, String)>,
+    pub contact_docs: Vec<(i64, String)>,
+    pub organisation_docs: Vec<(i64, String)>,
+    /// Grams in the documents.
+    pub doc_grams: u64,
     pub follow_ups: Vec<Vec<Val>>,
     /// `follow_up_behaviours` rows.
     pub behaviours: Vec<Vec<Val>>,
@@ -132,31 +137,6 @@ pub struct Batch {
     pub pooled: u64,
     pub due: u64,
     pub appointments: u64,
-}
-
-/// Positions in `columns` of the module's searchable fields, as the engine declares them.
-fn searchable(def: &ModuleDef, columns: &[&str]) -> Vec<usize> {
-    def.fields
-        .iter()
-        .filter(|f| f.searchable && !f.custom)
-        .filter_map(|f| columns.iter().position(|c| *c == f.code))
-        .collect()
-}
-
-/// The search index's grams of a generated row (its searchable values joined by spaces, as
-/// the store indexes a record).
-fn index(row: &[Val], positions: &[usize], out: &mut Vec<(String, i64)>) {
-    let Some(Val::Int(id)) = row.first() else {
-        return;
-    };
-    let text: Vec<&str> = positions
-        .iter()
-        .filter_map(|&i| match row.get(i) {
-            Some(Val::Text(s)) => Some(s.as_str()),
-            _ => None,
-        })
-        .collect();
-    out.extend(search::grams(&text.join(" ")).into_iter().map(|g| (g, *id)));
 }
 
 pub struct Generator {
@@ -180,6 +160,8 @@ pub struct Generator {
     next_follow_up: i64,
     /// Whether batches carry their quick-search grams.
     grams: bool,
+    /// ... as documents (SQLite) rather than gram rows (PostgreSQL).
+    documents: bool,
 }
 
 const ORG_FORMS: &[&str] = &["集团有限公司", "控股集团有限公司", "实业集团有限公司"];
@@ -260,7 +242,15 @@ impl Generator {
             contacts: 0,
             next_follow_up: start.follow_up_id,
             grams: true,
+            documents: false,
         })
+    }
+
+    /// Batches carrying the quick-search index as documents, for SQLite's FTS5 tables: no
+    /// gram rows to sort on this thread, none to group back into documents on the loader's.
+    pub fn with_documents(mut self) -> Generator {
+        self.documents = true;
+        self
     }
 
     /// Batches without quick-search grams (for the raw insert limit, which needs the rows only).
@@ -305,36 +295,8 @@ impl Generator {
         for j in from..to.min(self.n) {
             self.customer(j, &mut b);
         }
-        if !self.grams {
-            return b;
-        }
-        for (rows, columns, def, out) in [
-            (
-                &b.customers,
-                CUSTOMER_COLUMNS,
-                &CUSTOMERS,
-                &mut b.customer_grams,
-            ),
-            (
-                &b.contacts,
-                CONTACT_COLUMNS,
-                &CONTACTS,
-                &mut b.contact_grams,
-            ),
-            (
-                &b.organisations,
-                ORGANISATION_COLUMNS,
-                &ORGANISATIONS,
-                &mut b.organisation_grams,
-            ),
-        ] {
-            let positions = searchable(def, columns);
-            for row in rows {
-                index(row, &positions, out);
-            }
-            // Sorted, consecutive rows land on the same index pages: the insert is about
-            // twice as fast, and the sort runs on the generator's thread, beside the database.
-            out.sort_unstable();
+        if self.grams {
+            super::search_index::add(&mut b, self.documents);
         }
         b
     }

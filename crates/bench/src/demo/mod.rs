@@ -8,6 +8,7 @@ pub mod activity;
 pub mod generate;
 pub mod org;
 pub mod pools;
+mod search_index;
 #[cfg(test)]
 mod tests;
 
@@ -185,6 +186,9 @@ pub async fn run(db: &Db, opts: &DemoOptions) -> anyhow::Result<DemoReport> {
     };
     let n = opts.customers;
     let mut generator = Generator::new(opts.seed, n, start, cities, &users, dict, activity)?;
+    if db.backend() == guanxi_store::Backend::Sqlite {
+        generator = generator.with_documents();
+    }
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(3);
     // Generation runs on its own thread, so it overlaps with the database's work.
     let producer = tokio::task::spawn_blocking(move || {
@@ -205,8 +209,9 @@ pub async fn run(db: &Db, opts: &DemoOptions) -> anyhow::Result<DemoReport> {
         customers += b.customers.len() as u64;
         contacts += b.contacts.len() as u64;
         organisations += b.organisations.len() as u64;
-        grams +=
-            (b.customer_grams.len() + b.contact_grams.len() + b.organisation_grams.len()) as u64;
+        grams += (b.customer_grams.len() + b.contact_grams.len() + b.organisation_grams.len())
+            as u64
+            + b.doc_grams;
         counts.add(&b);
         let step = async {
             load.insert(
@@ -223,6 +228,10 @@ pub async fn run(db: &Db, opts: &DemoOptions) -> anyhow::Result<DemoReport> {
                 .await?;
             load.insert_grams("customers", b.customer_grams).await?;
             load.insert_grams("contacts", b.contact_grams).await?;
+            load.insert_docs("organisations", b.organisation_docs)
+                .await?;
+            load.insert_docs("customers", b.customer_docs).await?;
+            load.insert_docs("contacts", b.contact_docs).await?;
             load.insert("follow_ups", activity::FOLLOW_UP_COLUMNS, b.follow_ups)
                 .await?;
             load.insert(

@@ -318,3 +318,28 @@ async fn loaded_values_match_the_per_record_rules() {
     drop(tx);
     db.close().await;
 }
+
+/// SQLite's documents hold exactly the grams PostgreSQL gets as rows, record by record.
+#[test]
+fn documents_hold_the_same_grams_as_gram_rows() {
+    let rows = generator(5, 300).batch(0, 300);
+    let docs = generator(5, 300).with_documents().batch(0, 300);
+    assert_eq!(rows.customers, docs.customers);
+    assert!(docs.customer_grams.is_empty() && rows.customer_docs.is_empty());
+    for (grams, docs) in [
+        (&rows.customer_grams, &docs.customer_docs),
+        (&rows.contact_grams, &docs.contact_docs),
+        (&rows.organisation_grams, &docs.organisation_docs),
+    ] {
+        assert!(!grams.is_empty());
+        let mut from_docs: Vec<(String, i64)> = docs
+            .iter()
+            .flat_map(|(id, d)| d.split(' ').map(move |g| (g.to_owned(), *id)))
+            .collect();
+        from_docs.sort_unstable();
+        assert_eq!(&from_docs, grams);
+    }
+    let total =
+        rows.customer_grams.len() + rows.contact_grams.len() + rows.organisation_grams.len();
+    assert_eq!(docs.doc_grams as usize, total);
+}
