@@ -94,6 +94,23 @@ async fn pools_fall_back_claims_and_scores() {
             None,
             "a warning is given once"
         );
+        // An edit that leaves the deadline where it was does not bring the warning back.
+        let v = zhang
+            .ok("GET", &format!("/api/v1/customers/{id1}"), None)
+            .await["version"]
+            .clone();
+        zhang
+            .ok(
+                "PATCH",
+                &format!("/api/v1/customers/{id1}"),
+                Some(json!({"version": v, "notes": "已提醒"})),
+            )
+            .await;
+        assert_eq!(
+            pools::warning_at(&app.db, id1).await.unwrap(),
+            None,
+            "still given after an edit"
+        );
         let n = zhang.ok("GET", "/api/v1/notifications", None).await;
         assert!(n.to_string().contains("fall_back_warning"), "{n}");
         let r = sweep(

@@ -77,6 +77,27 @@ fn database(
     Ok((format!("sqlite://{}", path.display()), Some(path), None))
 }
 
+/// Drops a PostgreSQL benchmark data set for `--fresh` — only one, or a Guanxi database without
+/// customers: any other database (another application's, or real customers without the demo
+/// organisation) is refused, never dropped.
+async fn drop_data_set(url: &str, redact: fn(&str) -> String) -> anyhow::Result<()> {
+    let Ok(db) = Db::connect(url).await else {
+        return Ok(()); // nothing there to drop
+    };
+    let ours = matches!(demo::org::exists(&db).await, Ok(true))
+        || matches!(bulk::count(&db, "customers").await, Ok(0));
+    db.close().await;
+    if !ours {
+        anyhow::bail!(
+            "--fresh drops the database, and {} is not a benchmark data set: give another database",
+            redact(url)
+        );
+    }
+    bulk::drop_pg_database(url).await?;
+    eprintln!("dropped database {}", redact(url));
+    Ok(())
+}
+
 /// The data set: generated now, or reused when it already holds enough customers.
 async fn data_set(
     db: &Db,
@@ -184,8 +205,7 @@ pub async fn run(opts: &BenchOptions) -> anyhow::Result<(Vec<Row>, Vec<Figure>)>
     let (url, cache, _tmp) = database(opts)?;
     let is_pg = url.starts_with("postgres");
     if is_pg && opts.fresh && !opts.smoke {
-        bulk::drop_pg_database(&url).await?;
-        eprintln!("dropped database {}", (opts.redact)(&url));
+        drop_data_set(&url, opts.redact).await?;
     }
     if is_pg && bulk::ensure_pg_database(&url).await? {
         eprintln!("created database {}", (opts.redact)(&url));
@@ -438,4 +458,42 @@ fn context_notes(opts: &BenchOptions, is_pg: bool) -> Vec<String> {
         n.push("Smoke mode: 5,000 customers and 150 ms per measurement, to keep the harness working in CI.".into());
     }
     n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--fresh` on PostgreSQL drops an empty Guanxi database, and refuses one without
+    /// Guanxi's tables (another application's).
+    #[tokio::test]
+    async fn fresh_drops_only_a_data_set() {
+        let Ok(base) = std::env::var("GUANXI_TEST_DATABASE_URL") else {
+            return;
+        };
+        let server = base.split('?').next().unwrap().rsplit_once('/').unwrap().0;
+        let url = |name: &str| format!("{server}/{name}");
+        let keep = |s: &str| s.to_owned();
+
+        let other = url("guanxi_fresh_other");
+        bulk::drop_pg_database(&other).await.unwrap();
+        bulk::ensure_pg_database(&other).await.unwrap();
+        let refused = drop_data_set(&other, keep).await.unwrap_err();
+        assert!(
+            refused.to_string().contains("not a benchmark data set"),
+            "{refused}"
+        );
+        let db = Db::connect(&other).await.expect("still there");
+        db.close().await;
+        bulk::drop_pg_database(&other).await.unwrap();
+
+        let empty = url("guanxi_fresh_empty");
+        bulk::drop_pg_database(&empty).await.unwrap();
+        bulk::ensure_pg_database(&empty).await.unwrap();
+        let db = Db::connect(&empty).await.unwrap();
+        guanxi_store::migrate::run(&db).await.unwrap();
+        db.close().await;
+        drop_data_set(&empty, keep).await.unwrap();
+        assert!(Db::connect(&empty).await.is_err(), "dropped");
+    }
 }

@@ -47,11 +47,11 @@ fn document(row: &[Val], positions: &[usize], out: &mut Vec<(i64, String)>) -> u
         return 0;
     };
     let doc = search::document(&text);
-    let grams = if doc.is_empty() {
-        0
-    } else {
-        doc.split(' ').count() as u64
-    };
+    if doc.is_empty() {
+        // Nothing to find it by: no document, as the store writes none.
+        return 0;
+    }
+    let grams = doc.split(' ').count() as u64;
     out.push((id, doc));
     grams
 }

@@ -6,7 +6,8 @@ CREATE TABLE fall_back_warnings (
     warn_at TIMESTAMPTZ NOT NULL
 );
 INSERT INTO fall_back_warnings (customer_id, warn_at)
-    SELECT id, warn_at FROM customers WHERE warn_at IS NOT NULL;
+    SELECT id, warn_at FROM customers WHERE warn_at IS NOT NULL AND fall_back_at IS NOT NULL
+    AND owner_id IS NOT NULL AND deleted_at IS NULL;
 CREATE INDEX fall_back_warnings_at ON fall_back_warnings(warn_at);
 DROP INDEX customers_warn;
 ALTER TABLE customers DROP COLUMN warn_at;

@@ -362,22 +362,30 @@ pub fn deadline(pools: &[Pool], s: &Standing) -> (Option<DateTime<Utc>>, Option<
     (at, warn)
 }
 
-/// Stores a customer's deadline (after an event that moves it).
+/// Stores a customer's deadline (after an event that may move it). A new deadline brings a
+/// new warning; an unchanged one keeps its warning's state — a warning already given is not
+/// given again because the customer was edited or a pool saved, while one still to come
+/// follows a changed warning period.
 pub async fn set_deadline(
     tx: &mut Tx,
     id: i64,
     at: Option<DateTime<Utc>>,
     warn: Option<DateTime<Utc>>,
 ) -> Result<()> {
-    on_tx!(tx, |c| sqlx::query(
-        "UPDATE customers SET fall_back_at = $1 WHERE id = $2"
+    let moved = on_tx!(tx, |c| {
+        sqlx::query(
+        "UPDATE customers SET fall_back_at = $1 WHERE id = $2 AND fall_back_at IS DISTINCT FROM $1"
     )
     .bind(at)
     .bind(id)
     .execute(&mut *c)
     .await
-    .map(|r| r.rows_affected()))?;
-    set_warning(tx, id, warn).await
+    .map(|r| r.rows_affected())
+    })?;
+    match warn {
+        Some(w) if moved == 0 => move_pending_warning(tx, id, w).await,
+        _ => set_warning(tx, id, warn).await,
+    }
 }
 
 /// Recomputes and stores one customer's deadline.

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::warnings::{clear_warnings, id_list};
+use super::warnings::{clear_warnings, id_list, warnings_given};
 use crate::audit::Actor;
 use crate::bulk::{self, Val};
 use crate::{Result, Tx, now, on_tx};
@@ -131,7 +131,7 @@ pub async fn warn_many(tx: &mut Tx, due: &[Warning], now_at: DateTime<Utc>) -> R
     if due.is_empty() {
         return Ok(());
     }
-    clear_warnings(tx, &due.iter().map(|w| w.id).collect::<Vec<_>>()).await?;
+    warnings_given(tx, &due.iter().map(|w| w.id).collect::<Vec<_>>(), now_at).await?;
     let t = now();
     let notes = due
         .iter()

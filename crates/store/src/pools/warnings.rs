@@ -39,6 +39,19 @@ pub async fn set_warning(tx: &mut Tx, id: i64, at: Option<DateTime<Utc>>) -> Res
     Ok(())
 }
 
+/// Moves a customer's warning that is still to be given; a warning already given stays given.
+pub async fn move_pending_warning(tx: &mut Tx, id: i64, at: DateTime<Utc>) -> Result<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE fall_back_warnings SET warn_at = $1 WHERE customer_id = $2"
+    )
+    .bind(at)
+    .bind(id)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
 /// Adds the warning times of customers that have none yet (new customers), in bulk.
 pub async fn add_warnings(tx: &mut Tx, rows: &[(i64, DateTime<Utc>)]) -> Result<()> {
     let rows = rows
@@ -58,6 +71,24 @@ pub async fn clear_warnings(tx: &mut Tx, ids: &[i64]) -> Result<()> {
         id_list(ids.iter().copied())
     );
     on_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Removes the warnings given as of `now`: a warning moved later meanwhile (the deadline moved
+/// after the warnings were read) stays, to be given at its new time.
+pub async fn warnings_given(tx: &mut Tx, ids: &[i64], now: DateTime<Utc>) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "DELETE FROM fall_back_warnings WHERE customer_id IN ({}) AND warn_at <= $1",
+        id_list(ids.iter().copied())
+    );
+    on_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(now)
         .execute(&mut *c)
         .await
         .map(|r| r.rows_affected()))?;
