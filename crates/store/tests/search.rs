@@ -165,17 +165,20 @@ async fn quick_search_answers_from_the_index_on_both_databases() {
 #[tokio::test]
 async fn dense_queries_fall_back_to_the_scan() {
     for (db, url, _dir) in databases("dense").await {
+        let dense = search::dense_at(db.backend());
         let mut tx = db.begin().await.unwrap();
-        let docs = (1..=20_000)
+        let docs = (1..=dense)
             .map(|id| (id, search::document(&format!("张记{id}"))))
-            .chain((20_001..=23_000).map(|id| (id, search::document(&format!("王记{id}")))))
+            .chain(
+                (dense + 1..=dense + 3_000).map(|id| (id, search::document(&format!("王记{id}")))),
+            )
             .collect();
         bulk::insert_docs(&mut tx, "customers", docs).await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(
             search::candidates(&db, "customers", "张记").await.unwrap(),
             Candidates::Scan,
-            "{:?}: 20,000 candidates are dense",
+            "{:?}: {dense} candidates are dense",
             db.backend()
         );
         assert_ne!(

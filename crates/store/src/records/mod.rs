@@ -392,10 +392,19 @@ async fn list_where(db: &Db, fs: &Fields, within: &str, q: &ListQuery) -> Result
             }
         }
         let p = sql.param(Bind::Text(Some(format!("%{}%", text.to_lowercase()))));
+        // SQLite's LIKE already ignores the case of ASCII letters, the only ones its LOWER()
+        // changes: no LOWER() there, which a dense query's scan evaluated on every row.
+        let sqlite = db.backend() == crate::Backend::Sqlite;
         let ors: Vec<String> = fs
             .iter()
             .filter(|f| f.searchable && !f.custom)
-            .map(|f| format!("LOWER(t.{}) LIKE {p}", f.code))
+            .map(|f| {
+                if sqlite {
+                    format!("t.{} LIKE {p}", f.code)
+                } else {
+                    format!("LOWER(t.{}) LIKE {p}", f.code)
+                }
+            })
             .collect();
         sql.text += &format!(" AND ({})", ors.join(" OR "));
     }
