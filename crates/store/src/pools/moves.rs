@@ -197,12 +197,7 @@ pub async fn import_into_pool(
     if customer_ids.is_empty() {
         return Ok(0);
     }
-    // Ids are integers, written into the statement: no limit on bound parameters to meet.
-    let ids = customer_ids
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
+    let ids = super::warnings::id_list(customer_ids.iter().copied());
     let update = format!(
         "UPDATE customers SET owner_id = NULL, department_id = NULL, pool_id = $1, released_at = $2, \
          owned_at = NULL, fall_back_at = NULL WHERE id IN ({ids}) AND deleted_at IS NULL"

@@ -95,11 +95,6 @@ pub async fn warnings_given(tx: &mut Tx, ids: &[i64], now: DateTime<Utc>) -> Res
     Ok(())
 }
 
-/// The warning was given: nothing more to give until the deadline moves again.
-pub async fn warned(tx: &mut Tx, id: i64) -> Result<()> {
-    set_warning(tx, id, None).await
-}
-
 /// A customer's warning time, if one is still to be given.
 pub async fn warning_at(db: &Db, id: i64) -> Result<Option<DateTime<Utc>>> {
     Ok(on_db!(db, read, |p| sqlx::query_scalar(
