@@ -936,3 +936,26 @@ role-pool-daily-views = Pool customers' details opened per day
 role-pool-daily-views-help = Leave empty for no limit; 0 allows none.
 role-pool-contacts-visible = Sees full phone numbers in public pools
 error-role-pool-daily-views = Must be a whole number of 0 or more; leave empty for no limit.
+
+# Purge from the recycle bin (永久删除)
+record-purge = Delete permanently
+confirm-purge = Delete “{ $name }” permanently? Its change history and attachments go with it, and it cannot be undone.
+flash-purged = Deleted permanently
+error-purge-not-deleted = Only a record in the recycle bin can be deleted permanently; move it to the recycle bin first.
+error-purge-referenced = { $count } records of { $module } still point at it, so it cannot be deleted permanently; delete them or change their link first.
+error-purge-referenced-deleted = { $count } records of { $module } in the recycle bin belong to it; delete them permanently first.
+audit-action-record-purge = Deleted permanently
+error-filter-op = This field cannot be filtered with that comparison.
+error-filter-between = “Between” takes two values separated by a comma (e.g. 10,20).
+error-filter-date = Dates are written as 2026-01-31.
+op-in = is one of
+op-between = is between
+field-system-owner-id = Owner
+field-system-department-id = Owner's department
+field-system-created-at = Created at
+field-system-updated-at = Updated at
+field-system-created-by = Created by
+field-system-updated-by = Updated by
+filter-list-hint = “Is one of” takes several values; “is between” takes two (both included). A day against a date-time field means the whole day.
+record-count = { $count } records
+record-count-more = { $count }+ records

@@ -936,3 +936,26 @@ role-pool-daily-views = 每天可查看的公海客户详情数
 role-pool-daily-views-help = 留空表示不限制；0 表示不能打开公海客户详情。
 role-pool-contacts-visible = 在公海中可看到完整的电话号码
 error-role-pool-daily-views = 须为不小于 0 的整数，留空表示不限制。
+
+# Purge from the recycle bin (永久删除)
+record-purge = 永久删除
+confirm-purge = 确定永久删除“{ $name }”吗？它的修改历史和附件将一并删除，且无法恢复。
+flash-purged = 已永久删除
+error-purge-not-deleted = 只能永久删除回收站中的记录，请先把它删除到回收站。
+error-purge-referenced = 还有 { $count } 条记录（{ $module }）关联着它，不能永久删除；请先删除这些记录或解除关联。
+error-purge-referenced-deleted = 回收站中还有 { $count } 条记录（{ $module }）属于它，请先永久删除这些记录。
+audit-action-record-purge = 永久删除记录
+error-filter-op = 这个字段不能用这个比较方式筛选。
+error-filter-between = “介于”需要两个值，用逗号隔开（例如 10,20）。
+error-filter-date = 日期格式不对，请写成 2026-01-31。
+op-in = 属于
+op-between = 介于
+field-system-owner-id = 负责人
+field-system-department-id = 负责人部门
+field-system-created-at = 创建时间
+field-system-updated-at = 修改时间
+field-system-created-by = 创建人
+field-system-updated-by = 修改人
+filter-list-hint = “属于”可选多个值；“介于”填两个值（含两端）。按日期筛选时间字段时按整天计算。
+record-count = 共 { $count } 条
+record-count-more = { $count }+ 条

@@ -126,6 +126,8 @@ pub struct FieldDef {
     pub indexed: bool,
     /// The labels of a custom field (zh, en); built-in fields are labelled through i18n.
     pub label: Option<(&'static str, &'static str)>,
+    /// A column every module table has ([`SYSTEM_FIELDS`]): lists filter and sort by it.
+    pub system: bool,
 }
 
 impl FieldDef {
@@ -143,6 +145,7 @@ impl FieldDef {
             custom: false,
             indexed: false,
             label: None,
+            system: false,
         }
     }
 
@@ -181,6 +184,7 @@ impl FieldDef {
             custom: true,
             indexed,
             label: Some((leak(label_zh), leak(label_en))),
+            system: false,
         }
     }
 
@@ -221,6 +225,11 @@ impl FieldDef {
         self.custom = true;
         self
     }
+    const fn system(mut self) -> FieldDef {
+        self.system = true;
+        self.read_only = true;
+        self
+    }
     const fn hidden(mut self) -> FieldDef {
         self.hidden = true;
         self.read_only = true;
@@ -229,6 +238,9 @@ impl FieldDef {
 
     /// The i18n key of the field's label.
     pub fn label_key(&self, module: &ModuleDef) -> String {
+        if self.system {
+            return format!("field-system-{}", self.code.replace('_', "-"));
+        }
         format!("field-{}-{}", module.code, self.code.replace('_', "-"))
     }
 }
@@ -263,6 +275,13 @@ impl Fields {
 
     pub fn iter(&self) -> impl Iterator<Item = &'static FieldDef> + '_ {
         self.all.iter().copied()
+    }
+
+    /// A field lists may filter and sort by: the module's, or a column every table has
+    /// (owner, owner's department, created and updated at and by).
+    pub fn filter_field(&self, code: &str) -> Option<&'static FieldDef> {
+        self.field(code)
+            .or_else(|| SYSTEM_FIELDS.iter().find(|f| f.code == code))
     }
 
     pub fn editable(&self) -> impl Iterator<Item = &'static FieldDef> + '_ {
@@ -435,6 +454,16 @@ pub static FOLLOW_UPS: ModuleDef = ModuleDef {
     related: &[],
     duplicate_keys: &[],
 };
+
+/// The columns every module table has besides its declared fields.
+pub static SYSTEM_FIELDS: [FieldDef; 6] = [
+    FieldDef::new("owner_id", K::User).system(),
+    FieldDef::new("department_id", K::Department).system(),
+    FieldDef::new("created_at", K::DateTime).system().required(),
+    FieldDef::new("updated_at", K::DateTime).system().required(),
+    FieldDef::new("created_by", K::User).system(),
+    FieldDef::new("updated_by", K::User).system(),
+];
 
 /// Every engine module, in menu order.
 pub static MODULES: [&ModuleDef; 4] = [&CUSTOMERS, &CONTACTS, &ORGANISATIONS, &FOLLOW_UPS];

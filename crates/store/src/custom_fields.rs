@@ -189,8 +189,17 @@ pub async fn set_index(
 
 /// The expression a list sorts a field by; NULL sorts as the empty value so keyset pages work.
 pub fn sort_key(backend: Backend, f: &FieldDef) -> String {
+    let dated = matches!(f.kind, FieldKind::Date | FieldKind::DateTime);
     if f.required && !f.custom {
         expr(backend, f)
+    } else if dated && !f.custom && backend == Backend::Postgres {
+        // Typed columns: the empty value is the earliest date PostgreSQL and chrono share.
+        let empty = if f.kind == FieldKind::Date {
+            "DATE '0001-01-01'"
+        } else {
+            "TIMESTAMPTZ '0001-01-01 00:00:00+00'"
+        };
+        format!("COALESCE({}, {empty})", expr(backend, f))
     } else if f.kind.is_numeric() {
         format!("COALESCE({}, 0)", expr(backend, f))
     } else {

@@ -4,7 +4,9 @@
 use guanxi_core::Locale;
 use serde::{Deserialize, Serialize};
 
-use crate::{Db, Result, StoreError, Tx, on_db, on_tx};
+use guanxi_core::engine::{FieldDef, FieldKind};
+
+use crate::{Backend, Db, Result, StoreError, Tx, on_db, on_tx};
 
 #[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Item {
@@ -135,25 +137,74 @@ pub async fn get(db: &Db, id: i64) -> Result<Item> {
     .ok_or(StoreError::NotFound)
 }
 
-/// The (table, column) pairs of the engine's select fields that take their options from a list.
-pub fn columns_using(dictionary: &str) -> Vec<(&'static str, &'static str)> {
-    guanxi_core::engine::MODULES
-        .iter()
-        .flat_map(|m| {
-            m.fields
-                .iter()
+/// The fields that take their options from a list, with their module's table: built-in ones
+/// and every custom field, hidden and retired ones included (their values are still stored).
+pub async fn fields_using(db: &Db, dictionary: &str) -> Result<Vec<(&'static str, &'static FieldDef)>> {
+    let mut out = vec![];
+    for m in guanxi_core::engine::MODULES.iter() {
+        let builtin = m.fields.iter();
+        out.extend(
+            builtin
                 .filter(|f| f.dictionary == Some(dictionary))
-                .map(|f| (m.table, f.code))
-        })
-        .collect()
+                .map(|f| (m.table, f)),
+        );
+        for cf in crate::custom_fields::definitions(db, m.code).await? {
+            if cf.dictionary.as_deref() != Some(dictionary) {
+                continue;
+            }
+            if let Some(f) = crate::custom_fields::as_field(&cf) {
+                out.push((m.table, f));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// SQL counting the records of `table` (aliased `t`) whose field `f` holds the code `$1`:
+/// a column, a value in the `custom` JSON, or one of a JSON list of codes.
+fn holding(backend: Backend, table: &str, f: &FieldDef) -> String {
+    let expr = crate::custom_fields::expr(backend, f);
+    let test = match (f.kind, backend) {
+        (FieldKind::MultiSelect, Backend::Sqlite) => format!(
+            "EXISTS (SELECT 1 FROM json_each(t.custom, '$.{}') j WHERE j.value = $1)",
+            f.code
+        ),
+        (FieldKind::MultiSelect, Backend::Postgres) => {
+            format!("(t.custom->'{}') @> jsonb_build_array($1::text)", f.code)
+        }
+        _ => format!("{expr} = $1"),
+    };
+    format!("SELECT COUNT(*) FROM {table} t WHERE {test}")
+}
+
+/// SQL counting, per code, the records of `table` whose field `f` holds it.
+fn holding_by_code(backend: Backend, table: &str, f: &FieldDef) -> String {
+    let code = f.code;
+    match (f.kind, backend) {
+        (FieldKind::MultiSelect, Backend::Sqlite) => format!(
+            "SELECT j.value, COUNT(*) FROM {table} t, json_each(t.custom, '$.{code}') j \
+             WHERE j.type = 'text' GROUP BY j.value"
+        ),
+        (FieldKind::MultiSelect, Backend::Postgres) => format!(
+            "SELECT e, COUNT(*) FROM {table} t, jsonb_array_elements_text(CASE WHEN \
+             jsonb_typeof(t.custom->'{code}') = 'array' THEN t.custom->'{code}' ELSE '[]'::jsonb END) e \
+             GROUP BY e"
+        ),
+        _ => {
+            let expr = crate::custom_fields::expr(backend, f);
+            format!(
+                "SELECT CAST({expr} AS TEXT), COUNT(*) FROM {table} t WHERE {expr} IS NOT NULL GROUP BY 1"
+            )
+        }
+    }
 }
 
 /// How many records (the recycle bin included, since they can come back) hold the code.
 pub async fn usage(db: &Db, dictionary: &str, code: &str) -> Result<i64> {
     let mut total = 0;
-    for (table, column) in columns_using(dictionary) {
-        // Table and column names come from static metadata, never from input.
-        let sql = format!("SELECT COUNT(*) FROM {table} WHERE {column} = $1");
+    for (table, f) in fields_using(db, dictionary).await? {
+        // Table and field names come from metadata (custom codes are checked `cf_[a-z0-9_]`).
+        let sql = holding(db.backend(), table, f);
         let n: i64 = on_db!(db, read, |p| sqlx::query_scalar(sqlx::AssertSqlSafe(
             sql.as_str()
         ))
@@ -168,10 +219,8 @@ pub async fn usage(db: &Db, dictionary: &str, code: &str) -> Result<i64> {
 /// Usage of every code of a list at once (one grouped query per field), for the admin page.
 pub async fn usage_counts(db: &Db, dictionary: &str) -> Result<Vec<(String, i64)>> {
     let mut out: Vec<(String, i64)> = vec![];
-    for (table, column) in columns_using(dictionary) {
-        let sql = format!(
-            "SELECT {column}, COUNT(*) FROM {table} WHERE {column} IS NOT NULL GROUP BY {column}"
-        );
+    for (table, f) in fields_using(db, dictionary).await? {
+        let sql = holding_by_code(db.backend(), table, f);
         let rows: Vec<(String, i64)> = on_db!(db, read, |p| sqlx::query_as(sqlx::AssertSqlSafe(
             sql.as_str()
         ))

@@ -409,6 +409,65 @@
   }
   doc.querySelectorAll("[data-relation-picker]").forEach(relationPicker);
 
+  // Filter builder (templates/record_list.html): a row offers the operators that fit its field
+  // and value inputs of the field's type; "is one of" (a multiple select) and "is between" (two
+  // inputs) are joined into the one hidden cond_value the server reads. Without the script each
+  // row is a plain text box.
+  function filterRow(row) {
+    var field = row.querySelector("[data-filter-field]"), op = row.querySelector("select[name=cond_op]");
+    var holder = row.querySelector("input[name=cond_value]");
+    if (!field || !op || !holder) return;
+    var box = doc.createElement("span");
+    box.className = "filter-value";
+    holder.after(box);
+    holder.type = "hidden";
+    function sync() {
+      var parts = [];
+      box.querySelectorAll("input, select").forEach(function (el) {
+        if (el.multiple) {
+          Array.prototype.forEach.call(el.selectedOptions, function (o) { parts.push(o.value); });
+        } else if (el.value !== "") parts.push(el.value);
+      });
+      holder.value = parts.join(",");
+    }
+    function build() {
+      var opt = field.selectedOptions[0], ops = opt && opt.getAttribute("data-ops");
+      var allowed = ops ? ops.split(",") : null;
+      Array.prototype.forEach.call(op.options, function (o) {
+        o.hidden = o.disabled = !!allowed && allowed.indexOf(o.value) < 0;
+      });
+      if (allowed && allowed.indexOf(op.value) < 0) op.value = allowed[0];
+      var kind = (opt && opt.getAttribute("data-input")) || "text", o = op.value;
+      var n = o === "between" ? 2 : o === "empty" || o === "not_empty" ? 0 : 1;
+      var old = holder.value.split(","), label = holder.getAttribute("aria-label");
+      var tpl = opt && opt.value && doc.querySelector('template[data-filter-options="' + opt.value + '"]');
+      box.textContent = "";
+      for (var i = 0; i < n; i++) {
+        var el;
+        if (tpl && kind === "select") {
+          el = doc.createElement("select");
+          if (o === "in") el.multiple = true; else el.add(new Option("", ""));
+          el.appendChild(tpl.content.cloneNode(true));
+          Array.prototype.forEach.call(el.options, function (x) { x.selected = !!x.value && old.indexOf(x.value) >= 0; });
+        } else {
+          el = doc.createElement("input");
+          el.type = kind === "date" ? "date" : kind === "number" || kind === "money" ? "number" : "text";
+          if (el.type === "number") el.step = "any";
+          el.value = o === "in" ? holder.value : old[i] || "";
+        }
+        el.setAttribute("aria-label", label);
+        el.addEventListener("change", sync);
+        el.addEventListener("input", sync);
+        box.appendChild(el);
+      }
+      sync();
+    }
+    field.addEventListener("change", function () { holder.value = ""; build(); });
+    op.addEventListener("change", build);
+    build();
+  }
+  doc.querySelectorAll(".filter-row").forEach(filterRow);
+
   // Column chooser: ↑ / ↓ move a column among the check boxes, which 应用 sends in that order.
   // (Without the script the buttons submit the form and the server moves the column.)
   doc.addEventListener("click", function (e) {

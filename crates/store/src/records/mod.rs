@@ -194,14 +194,18 @@ pub const HISTORY_COLUMNS: [&str; 10] = [
 ];
 
 mod batch;
+mod filter;
 mod history;
+mod purge;
 mod write;
 
 pub use batch::{
     Match, NewRecord, delete_many, department_paths, find_many, insert_many, insert_records,
     match_key, titles, titles_in_scope, tx_find_many,
 };
+pub use filter::{Condition, Op};
 pub use history::{HistoryEntry, history_entry, history_of};
+pub use purge::{PurgeError, Reference, purge};
 pub use write::{
     delete, department_of, history_line, insert, restore, set_locked, transfer, update,
 };
@@ -225,29 +229,6 @@ fn scope(def: &ModuleDef, grant: &Grant) -> String {
         def.code
     );
     grant.sql_predicate("t.owner_id", "t.department_id")
-}
-
-/// Comparison operators of list filters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Op {
-    Eq,
-    Ne,
-    Contains,
-    StartsWith,
-    Gt,
-    Gte,
-    Lt,
-    Lte,
-    Empty,
-    NotEmpty,
-}
-
-#[derive(Clone, Debug)]
-pub struct Condition {
-    pub field: &'static FieldDef,
-    pub op: Op,
-    pub value: Value,
 }
 
 /// Keyset position: the sort value and id of the last row of the previous page.
@@ -297,31 +278,27 @@ fn sort_expr(backend: Backend, f: Option<&FieldDef>) -> String {
     }
 }
 
-fn cursor_bind(f: Option<&FieldDef>, v: &Value) -> Bind {
+fn cursor_bind(backend: Backend, f: Option<&FieldDef>, v: &Value) -> Bind {
+    let empty = v.is_null() || v.as_str() == Some("");
     match f {
+        // Typed date columns (see `custom_fields::sort_key`): on PostgreSQL the empty value
+        // is the sentinel date; SQLite stores the text sqlx writes and sorts '' first.
+        Some(f) if !f.custom && matches!(f.kind, FieldKind::Date | FieldKind::DateTime) => {
+            match (backend, f.kind, empty) {
+                (Backend::Sqlite, _, true) => Bind::Text(Some(String::new())),
+                (Backend::Postgres, FieldKind::Date, true) => Bind::Date(NaiveDate::from_ymd_opt(1, 1, 1)),
+                (Backend::Postgres, _, true) => Bind::Time(
+                    NaiveDate::from_ymd_opt(1, 1, 1)
+                        .and_then(|d| d.and_hms_opt(0, 0, 0))
+                        .map(|t| t.and_utc()),
+                ),
+                _ => to_bind(f.kind, v).unwrap_or(Bind::Text(None)),
+            }
+        }
         Some(f) if f.kind.is_integer() => Bind::Int(Some(v.as_i64().unwrap_or_default())),
         Some(f) if f.kind.is_numeric() => Bind::Float(Some(v.as_f64().unwrap_or_default())),
         Some(_) => Bind::Text(Some(v.as_str().unwrap_or_default().to_owned())),
         None => Bind::Int(Some(v.as_i64().unwrap_or_default())),
-    }
-}
-
-/// The bind value for comparing a field: typed columns take their type; custom values compare
-/// as SQLite's `json_extract` or PostgreSQL's `->>` yields them.
-fn condition_bind(backend: Backend, f: &FieldDef, v: &Value) -> Bind {
-    if !f.custom {
-        return to_bind(f.kind, v).unwrap_or(Bind::Text(None));
-    }
-    match (f.kind, backend) {
-        (k, _) if k.is_integer() => Bind::Int(v.as_i64()),
-        (k, _) if k.is_numeric() => Bind::Float(v.as_f64()),
-        (FieldKind::Checkbox, Backend::Sqlite) => {
-            Bind::Int(Some(i64::from(v.as_bool() == Some(true))))
-        }
-        (FieldKind::Checkbox, Backend::Postgres) => {
-            Bind::Text(Some((v.as_bool() == Some(true)).to_string()))
-        }
-        _ => Bind::Text(v.as_str().map(str::to_owned)),
     }
 }
 
@@ -343,8 +320,45 @@ pub async fn list_pool(db: &Db, fs: &Fields, pools: &[i64], q: &ListQuery) -> Re
 }
 
 async fn list_where(db: &Db, fs: &Fields, within: &str, q: &ListQuery) -> Result<Vec<Record>> {
+    let (sql, _) = matching(db, fs, within, q).await?;
+    page(db, fs, q, sql).await
+}
+
+/// A page of the list in scope, and how many records match it counted up to `cap` (a list
+/// shows "1,000+" rather than count a million rows). No count when a quick search had to scan
+/// the scope instead of reading the index: counting would cost more than the page.
+pub async fn list_counted(
+    db: &Db,
+    fs: &Fields,
+    grant: &Grant,
+    q: &ListQuery,
+    cap: i64,
+) -> Result<(Vec<Record>, Option<i64>)> {
+    let (sql, scanned) = matching(db, fs, &scope(fs.def, grant), q).await?;
+    let count = if scanned {
+        None
+    } else {
+        let text = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM {} t WHERE {} LIMIT {}) x",
+            fs.def.table,
+            sql.text,
+            cap + 1
+        );
+        let n: i64 = on_db!(db, read, |p| {
+            bind_all!(sqlx::query_scalar(sqlx::AssertSqlSafe(text.as_str())), &sql.binds)
+                .fetch_one(p)
+                .await
+        })?;
+        Some(n)
+    };
+    Ok((page(db, fs, q, sql).await?, count))
+}
+
+/// The conditions of a list over `t` (after `WHERE`), and whether its quick search scans.
+async fn matching(db: &Db, fs: &Fields, within: &str, q: &ListQuery) -> Result<(Sql, bool)> {
+    let mut scanned = false;
     let mut sql = Sql {
-        text: format!("{} WHERE {within}", select(fs)),
+        text: within.to_owned(),
         binds: vec![],
     };
     sql.text += if q.deleted {
@@ -365,7 +379,7 @@ async fn list_where(db: &Db, fs: &Fields, within: &str, q: &ListQuery) -> Result
         // Rare grams: candidates come from the search index. Common ones (in thousands of
         // records): the ordered scan below finds a page of matches quickly by itself.
         match crate::search::candidates(db, fs.def.code, text).await? {
-            crate::search::Candidates::Scan => {}
+            crate::search::Candidates::Scan => scanned = true,
             crate::search::Candidates::Match { table, expr } => {
                 let p = sql.param(Bind::Text(Some(expr)));
                 sql.text +=
@@ -411,44 +425,26 @@ async fn list_where(db: &Db, fs: &Fields, within: &str, q: &ListQuery) -> Result
     let backend = db.backend();
     let mut conds = vec![];
     for c in &q.conditions {
-        let col = expr(backend, c.field);
-        let cond = match c.op {
-            Op::Empty => format!("{col} IS NULL"),
-            Op::NotEmpty => format!("{col} IS NOT NULL"),
-            Op::Contains | Op::StartsWith => {
-                let s = c.value.as_str().unwrap_or_default().to_lowercase();
-                let pat = if c.op == Op::Contains {
-                    format!("%{s}%")
-                } else {
-                    format!("{s}%")
-                };
-                let p = sql.param(Bind::Text(Some(pat)));
-                format!("LOWER({col}) LIKE {p}")
-            }
-            op => {
-                let b = condition_bind(backend, c.field, &c.value);
-                let p = sql.param(b);
-                let sym = match op {
-                    Op::Eq => "=",
-                    Op::Ne => "<>",
-                    Op::Gt => ">",
-                    Op::Gte => ">=",
-                    Op::Lt => "<",
-                    _ => "<=",
-                };
-                format!("{col} {sym} {p}")
-            }
-        };
-        conds.push(cond);
+        conds.push(filter::condition_sql(backend, c, &mut sql));
     }
     if !conds.is_empty() {
         let join = if q.any { " OR " } else { " AND " };
         sql.text += &format!(" AND ({})", conds.join(join));
     }
+    Ok((sql, scanned))
+}
+
+/// One page of the records matching `cond` (from [`matching`]), in the list's order.
+async fn page(db: &Db, fs: &Fields, q: &ListQuery, cond: Sql) -> Result<Vec<Record>> {
+    let backend = db.backend();
+    let mut sql = Sql {
+        text: format!("{} WHERE {}", select(fs), cond.text),
+        binds: cond.binds,
+    };
     let key = sort_expr(backend, q.sort);
     let desc = (q.descending || q.sort.is_none()) != q.reverse;
     if let Some(c) = &q.after {
-        let (cmp, v) = (if desc { "<" } else { ">" }, cursor_bind(q.sort, &c.value));
+        let (cmp, v) = (if desc { "<" } else { ">" }, cursor_bind(backend, q.sort, &c.value));
         if q.sort.is_none() {
             let p = sql.param(Bind::Int(Some(c.id)));
             sql.text += &format!(" AND t.id {cmp} {p}");
@@ -484,6 +480,17 @@ async fn list_where(db: &Db, fs: &Fields, within: &str, q: &ListQuery) -> Result
 pub fn cursor_of(r: &Record, sort: Option<&FieldDef>) -> Cursor {
     let value = match sort {
         None => json!(r.id),
+        Some(f) if f.system => {
+            let v = match f.code {
+                "owner_id" => json!(r.owner_id),
+                "department_id" => json!(r.department_id),
+                "created_by" => json!(r.created_by),
+                "updated_by" => json!(r.updated_by),
+                "created_at" => json!(r.created_at),
+                _ => json!(r.updated_at),
+            };
+            if v.is_null() { json!(0) } else { v }
+        }
         Some(f) => match r.values.get(f.code) {
             Some(Value::Null) | None if f.kind.is_integer() => json!(0),
             Some(Value::Null) | None => json!(""),

@@ -92,6 +92,8 @@ pub async fn search(
     Ok(axum::Json(HistoryPage { items, next_cursor }))
 }
 
+#[utoipa::path(get, path = "/api/v1/history/export", tag = "system", params(HistoryQuery),
+    responses((status = 200, description = "the same entries as CSV (UTF-8 with a BOM)", content_type = "text/csv"), (status = 400, description = "unknown module"), (status = 403)))]
 pub async fn export(
     State(s): State<AppState>,
     auth: Auth,

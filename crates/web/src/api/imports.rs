@@ -394,7 +394,7 @@ pub async fn export_list(
 ) -> AppResult<Response> {
     let def = module(&m)?;
     let fs = fields(&s, def).await?;
-    let q = super::records::list_query(&fs, &pairs)?;
+    let q = super::records::list_query(&fs, &pairs, &auth.principal.time_zone)?;
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let format = Format::parse(get("format").as_deref().unwrap_or("csv"))
         .ok_or(AppError::BadRequest("error-format"))?;

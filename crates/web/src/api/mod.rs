@@ -7,6 +7,7 @@ pub mod attachments;
 mod auth;
 mod custom_fields;
 mod dictionary;
+pub mod filters;
 mod history;
 pub mod imports;
 pub mod notifications;
@@ -38,7 +39,7 @@ use crate::state::AppState;
         admin::audit_log, admin::get_settings, admin::put_settings, admin::modules,
         custom_fields::list, custom_fields::create, custom_fields::update,
         regions::list_regions, regions::get_region, regions::create_region, regions::rename_region, regions::delete_region,
-        history::search,
+        history::search, history::export,
         dictionary::list_lists, dictionary::list_items, dictionary::create_item, dictionary::reorder_items, dictionary::update_item, dictionary::delete_item,
         attachments::list, attachments::upload, attachments::download, attachments::delete,
         imports::list, imports::upload, imports::read, imports::set_mapping, imports::check, imports::start,
@@ -46,10 +47,12 @@ use crate::state::AppState;
         imports::template, imports::targets, imports::export_list,
         rules::list, rules::create, rules::read, rules::update, rules::delete, rules::reorder, rules::fields, rules::explanation, rules::hand_back,
         notifications::list, notifications::unread_count, notifications::read, notifications::read_all, notifications::stream,
+        pools::list, pools::create, pools::update, pools::customers, pools::customer, pools::claim, pools::assign,
+        pools::release, pools::ownership, pools::score, pools::appointments,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "auth"), (name = "account"), (name = "organisation"), (name = "system"), (name = "notifications"), (name = "rules"))
+    tags((name = "auth"), (name = "account"), (name = "organisation"), (name = "system"), (name = "notifications"), (name = "rules"), (name = "imports"), (name = "pools"))
 )]
 pub struct ApiDoc;
 

@@ -1,7 +1,7 @@
 //! The engine modules' part of the OpenAPI document, generated per request from the module
 //! declarations and the current custom fields, so a new custom field is documented at once.
 
-use guanxi_core::engine::{FieldKind, Fields, MODULES};
+use guanxi_core::engine::{FieldKind, Fields, MODULES, ModuleDef, def_of};
 use serde_json::{Map, Value, json};
 
 use crate::state::AppState;
@@ -47,6 +47,21 @@ fn record_schema(fs: &Fields) -> Value {
             json!({ "type": "string", "format": "date-time", "readOnly": true }),
         );
     }
+    // Who created and last changed the record (user ids; empty for imported or generated data).
+    for k in ["created_by", "updated_by"] {
+        props.insert(
+            k.into(),
+            json!({ "type": ["integer", "null"], "format": "int64", "readOnly": true }),
+        );
+    }
+    props.insert(
+        "owner_name".into(),
+        json!({ "type": ["string", "null"], "readOnly": true }),
+    );
+    props.insert(
+        "deleted_at".into(),
+        json!({ "type": ["string", "null"], "format": "date-time", "readOnly": true, "description": "set for records in the recycle bin" }),
+    );
     for f in fs.iter().filter(|f| !f.hidden) {
         let mut s = schema_of(f.kind);
         if let Some((zh, en)) = f.label {
@@ -94,6 +109,50 @@ fn op(tag: &str, summary: &str, body: Option<&str>, ok: (u16, Option<String>)) -
     o
 }
 
+/// The query parameters of a list (filters `f.<field>.<op>` aside, which the summary names).
+fn list_parameters() -> Value {
+    json!([
+        { "name": "q", "in": "query", "schema": { "type": "string" }, "description": "quick search: names, phones, e-mail, pinyin initials" },
+        { "name": "sort", "in": "query", "schema": { "type": "string" } },
+        { "name": "order", "in": "query", "schema": { "type": "string", "enum": ["asc", "desc"] } },
+        { "name": "cursor", "in": "query", "schema": { "type": "string" } },
+        { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 500 } }
+    ])
+}
+
+/// The related lists of a module (`GET .../{id}/related/{other}`): a page of the other module's
+/// records that point at this one, listed with the same parameters as the other module's list.
+fn related_path(def: &ModuleDef, id: &Value) -> Option<Value> {
+    let others: Vec<&str> = def
+        .related
+        .iter()
+        .filter_map(|r| def_of(r.module))
+        .map(|d| d.code)
+        .collect();
+    if others.is_empty() {
+        return None;
+    }
+    let pages: Vec<Value> = others
+        .iter()
+        .map(|o| json!({ "$ref": format!("#/components/schemas/Record_{o}_page") }))
+        .collect();
+    let mut get = op(
+        def.code,
+        "Related list: the other module's records that point at this one (same filters, sort and cursor as its list)",
+        None,
+        (200, None),
+    );
+    get["responses"]["200"]["content"] =
+        json!({ "application/json": { "schema": { "oneOf": pages } } });
+    get["parameters"] = list_parameters();
+    let mut p = json!({ "get": get });
+    p["parameters"] = json!([
+        id[0],
+        { "name": "other", "in": "path", "required": true, "schema": { "type": "string", "enum": others } }
+    ]);
+    Some(p)
+}
+
 /// Adds every engine module's paths and schemas to the document.
 pub async fn extend(state: &AppState, doc: &mut Value) {
     for def in MODULES {
@@ -114,13 +173,7 @@ pub async fn extend(state: &AppState, doc: &mut Value) {
             None,
             (200, Some(page.clone())),
         );
-        list["parameters"] = json!([
-            { "name": "q", "in": "query", "schema": { "type": "string" }, "description": "quick search: names, phones, e-mail, pinyin initials" },
-            { "name": "sort", "in": "query", "schema": { "type": "string" } },
-            { "name": "order", "in": "query", "schema": { "type": "string", "enum": ["asc", "desc"] } },
-            { "name": "cursor", "in": "query", "schema": { "type": "string" } },
-            { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 500 } }
-        ]);
+        list["parameters"] = list_parameters();
         doc["paths"][&base] =
             json!({ "get": list, "post": op(tag, "Create", Some(&r), (201, Some(r.clone()))) });
         let id = json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }]);
@@ -141,9 +194,34 @@ pub async fn extend(state: &AppState, doc: &mut Value) {
             p["parameters"] = id.clone();
             doc["paths"][format!("{base}/{{id}}/{suffix}")] = p;
         }
+        let mut purge = op(
+            tag,
+            "Delete permanently (administrators): a record in the recycle bin, with its history and attachments; the audit log keeps an entry",
+            None,
+            (204, None),
+        );
+        purge["responses"]["403"] = json!({ "description": "not an administrator" });
+        if let Some(r) = purge["responses"].as_object_mut() {
+            r.remove("422");
+        }
+        purge["responses"]["409"] = json!({
+            "description": "not in the recycle bin, or other records still point at it (the message names how many)"
+        });
+        let mut p = json!({ "delete": purge });
+        p["parameters"] = id.clone();
+        doc["paths"][format!("{base}/{{id}}/purge")] = p;
         let mut h = json!({ "get": op(tag, "Change history, newest first", None, (200, None)) });
         h["parameters"] = id.clone();
         doc["paths"][format!("{base}/{{id}}/history")] = h;
+        let mut back = json!({ "post": op(tag, "Put back the value a field had before a history entry", None, (200, Some(r.clone()))) });
+        back["parameters"] = json!([
+            id[0],
+            { "name": "entry", "in": "path", "required": true, "schema": { "type": "integer" }, "description": "the id of a field change in the record's history" }
+        ]);
+        doc["paths"][format!("{base}/{{id}}/history/{{entry}}/restore")] = back;
+        if let Some(related) = related_path(def, &id) {
+            doc["paths"][format!("{base}/{{id}}/related/{{other}}")] = related;
+        }
         doc["paths"][format!("{base}/recycle-bin")] =
             json!({ "get": op(tag, "Deleted records", None, (200, Some(page))) });
     }

@@ -68,7 +68,7 @@ pub async fn customers(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> AppResult<axum::Json<super::records::Page>> {
     let fs = crate::services::records::fields(&s, &guanxi_core::engine::CUSTOMERS).await?;
-    let q = super::records::list_query(&fs, &pairs)?;
+    let q = super::records::list_query(&fs, &pairs, &auth.principal.time_zone)?;
     let items = svc::customers(&s, &auth, id(&i)?, &q).await?;
     Ok(axum::Json(super::records::page(items, &q)))
 }

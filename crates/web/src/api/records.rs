@@ -1,6 +1,7 @@
 //! The engine's JSON API, the same routes for every module (`/api/v1/customers`,
 //! `/api/v1/contacts`, ...). Lists filter with `f.<field>.<op>=value` (ops: eq, ne, contains,
-//! starts_with, gt, gte, lt, lte, empty, not_empty), search with `q`, sort with
+//! starts_with, gt, gte, lt, lte, in, between, empty, not_empty; see [`super::filters`]), search
+//! with `q`, sort with
 //! `sort=<field>&order=asc|desc`, and page with the opaque `cursor` from `next_cursor`.
 
 use axum::Router;
@@ -9,9 +10,9 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use base64::Engine;
 use guanxi_core::engine::Fields;
-use guanxi_store::records::{Condition, Cursor, HistoryEntry, ListQuery, Op, Record, Values};
+use guanxi_store::records::{Cursor, HistoryEntry, ListQuery, Record, Values};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::Json;
 use crate::auth::Auth;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
             get(read).patch(update).delete(delete),
         )
         .route("/api/v1/{module}/{id}/restore", post(restore))
+        .route("/api/v1/{module}/{id}/purge", axum::routing::delete(purge))
         .route("/api/v1/{module}/{id}/lock", post(lock))
         .route("/api/v1/{module}/{id}/unlock", post(unlock))
         .route("/api/v1/{module}/{id}/transfer", post(transfer))
@@ -43,6 +45,12 @@ pub fn router() -> Router<AppState> {
 pub struct Page {
     pub items: Vec<Record>,
     pub next_cursor: Option<String>,
+    /// With `count=true`: the records matching, counted up to 1,000.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<i64>,
+    /// With `count=true`: more than `count` records match ("1,000+").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count_more: Option<bool>,
 }
 
 fn encode_cursor(c: &Cursor) -> String {
@@ -58,8 +66,9 @@ fn decode_cursor(s: &str) -> AppResult<Cursor> {
         .ok_or(AppError::BadRequest("error-cursor"))
 }
 
-/// Reads list parameters from the query string pairs (shared with the HTML list).
-pub fn list_query(fs: &Fields, pairs: &[(String, String)]) -> AppResult<ListQuery> {
+/// Reads list parameters from the query string pairs (shared with the HTML list), for a user
+/// in the time zone `tz` (filters by day on date-time fields).
+pub fn list_query(fs: &Fields, pairs: &[(String, String)], tz: &str) -> AppResult<ListQuery> {
     let mut q = ListQuery {
         limit: 50,
         ..ListQuery::default()
@@ -75,39 +84,17 @@ pub fn list_query(fs: &Fields, pairs: &[(String, String)]) -> AppResult<ListQuer
             }
             "cursor" if !v.is_empty() => q.after = Some(decode_cursor(v)?),
             "sort" if !v.is_empty() => {
-                let f = fs.field(v).filter(|f| {
-                    !matches!(
-                        f.kind,
-                        guanxi_core::engine::FieldKind::Date
-                            | guanxi_core::engine::FieldKind::DateTime
-                    )
-                });
-                q.sort = Some(f.ok_or(AppError::BadRequest("error-sort"))?);
+                q.sort = Some(
+                    fs.filter_field(v)
+                        .ok_or(AppError::BadRequest("error-sort"))?,
+                );
             }
             "order" => q.descending = v == "desc",
             "match" => q.any = v == "any",
             key if key.starts_with("f.") => {
-                let mut parts = key[2..].splitn(2, '.');
-                let (field, op) = (parts.next().unwrap_or(""), parts.next().unwrap_or("eq"));
-                let field = fs
-                    .field(field)
-                    .ok_or(AppError::BadRequest("error-filter"))?;
-                let op: Op = serde_json::from_value(json!(op))
-                    .map_err(|_| AppError::BadRequest("error-filter"))?;
-                if v.is_empty() && !matches!(op, Op::Empty | Op::NotEmpty) {
-                    continue;
+                if let Some(c) = super::filters::condition(fs, &key[2..], v, tz)? {
+                    q.conditions.push(c);
                 }
-                let value = if field.kind.is_integer() {
-                    json!(
-                        v.parse::<i64>()
-                            .map_err(|_| AppError::BadRequest("error-filter"))?
-                    )
-                } else if field.kind == guanxi_core::engine::FieldKind::Checkbox {
-                    json!(v == "true")
-                } else {
-                    json!(v)
-                };
-                q.conditions.push(Condition { field, op, value });
             }
             _ => {}
         }
@@ -134,7 +121,7 @@ pub fn list_query(fs: &Fields, pairs: &[(String, String)]) -> AppResult<ListQuer
             ops.get(i).map(|s| s.as_str()).unwrap_or("eq")
         );
         let val = vals.get(i).map(|s| s.to_string()).unwrap_or_default();
-        let extra = list_query(fs, &[(key, val)])?;
+        let extra = list_query(fs, &[(key, val)], tz)?;
         q.conditions.extend(extra.conditions);
     }
     Ok(q)
@@ -148,7 +135,22 @@ pub fn page(items: Vec<Record>, q: &ListQuery) -> Page {
                 .map(|r| encode_cursor(&guanxi_store::records::cursor_of(r, q.sort)))
         })
         .flatten();
-    Page { items, next_cursor }
+    Page {
+        items,
+        next_cursor,
+        count: None,
+        count_more: None,
+    }
+}
+
+/// A page with its count, as [`svc::list_counted`] gives it.
+pub fn counted_page(items: Vec<Record>, count: Option<i64>, q: &ListQuery) -> Page {
+    let cap = svc::COUNT_CAP;
+    Page {
+        count: count.map(|n| n.min(cap)),
+        count_more: count.map(|n| n > cap),
+        ..page(items, q)
+    }
 }
 
 async fn list(
@@ -158,7 +160,11 @@ async fn list(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> AppResult<axum::Json<Page>> {
     let def = module(&m)?;
-    let q = list_query(&*svc::fields(&s, def).await?, &pairs)?;
+    let q = list_query(&*svc::fields(&s, def).await?, &pairs, &auth.principal.time_zone)?;
+    if pairs.iter().any(|(k, v)| k == "count" && v == "true") {
+        let (items, count) = svc::list_counted(&s, &auth, def, &q).await?;
+        return Ok(axum::Json(counted_page(items, count, &q)));
+    }
     let items = svc::list(&s, &auth, def, &q).await?;
     Ok(axum::Json(page(items, &q)))
 }
@@ -170,7 +176,7 @@ async fn recycle_bin(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> AppResult<axum::Json<Page>> {
     let def = module(&m)?;
-    let mut q = list_query(&*svc::fields(&s, def).await?, &pairs)?;
+    let mut q = list_query(&*svc::fields(&s, def).await?, &pairs, &auth.principal.time_zone)?;
     q.deleted = true;
     let items = svc::list(&s, &auth, def, &q).await?;
     Ok(axum::Json(page(items, &q)))
@@ -262,6 +268,17 @@ async fn restore(
     Ok(axum::Json(svc::restore(&s, &auth, def, id(&i)?).await?))
 }
 
+/// Deletes a record of the recycle bin for good (administrators).
+async fn purge(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((m, i)): Path<(String, String)>,
+) -> AppResult<StatusCode> {
+    let def = module(&m)?;
+    svc::purge(&s, &auth, def, id(&i)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 async fn lock(
     State(s): State<AppState>,
     auth: Auth,
@@ -336,7 +353,7 @@ async fn related(
         .find(|r| guanxi_core::engine::def_of(r.module).is_some_and(|d| d.code == other))
         .ok_or(AppError::NotFound)?;
     let odef = guanxi_core::engine::def_of(rel.module).ok_or(AppError::NotFound)?;
-    let mut q = list_query(&*svc::fields(&s, odef).await?, &pairs)?;
+    let mut q = list_query(&*svc::fields(&s, odef).await?, &pairs, &auth.principal.time_zone)?;
     q.related = Some((rel.via, rid));
     let items = svc::list(&s, &auth, odef, &q).await?;
     Ok(axum::Json(page(items, &q)))

@@ -63,6 +63,19 @@ pub async fn home(State(state): State<AppState>, auth: Auth, Query(f): Query<Fla
     }
 }
 
+/// A whole number with thousands separators (1,000).
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
 /// Formats a UTC time in the user's time zone.
 pub fn local_time(t: &chrono::DateTime<chrono::Utc>, tz: &str) -> String {
     let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::Asia::Shanghai);

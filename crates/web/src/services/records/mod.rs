@@ -16,8 +16,10 @@ use crate::services::hooks::{self, Change};
 use crate::state::AppState;
 
 mod check;
+mod purge;
 
 pub use check::check;
+pub use purge::{may_purge, purge};
 
 impl From<RecordError> for AppError {
     fn from(e: RecordError) -> Self {
@@ -57,6 +59,22 @@ pub async fn list(
     let g = auth.principal.authorize(def.module, Action::View)?;
     let fs = fields(state, def).await?;
     Ok(records::list(&state.db, &fs, &g, q).await?)
+}
+
+/// How far a list counts its matches: beyond it a list shows "1,000+".
+pub const COUNT_CAP: i64 = 1_000;
+
+/// [`list`], with the number of matching records up to [`COUNT_CAP`] (none when a quick search
+/// scans).
+pub async fn list_counted(
+    state: &AppState,
+    auth: &Auth,
+    def: &'static ModuleDef,
+    q: &ListQuery,
+) -> AppResult<(Vec<Record>, Option<i64>)> {
+    let g = auth.principal.authorize(def.module, Action::View)?;
+    let fs = fields(state, def).await?;
+    Ok(records::list_counted(&state.db, &fs, &g, q, COUNT_CAP).await?)
 }
 
 pub async fn get(

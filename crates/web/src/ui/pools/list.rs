@@ -131,7 +131,7 @@ async fn render(
     let tz = &auth.principal.time_zone;
     let fs = fields(state, &CUSTOMERS).await?;
     let pairs = list_pairs(raw);
-    let q = list_query(&fs, &pairs)?;
+    let q = list_query(&fs, &pairs, &auth.principal.time_zone)?;
     let items: Vec<Record> = match pool {
         Some(p) => svc::customers(state, auth, p.id, &q).await?,
         None => vec![],

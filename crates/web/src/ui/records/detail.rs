@@ -80,12 +80,13 @@ async fn neighbours(
     grant: &Grant,
     rec: &Record,
     list: &str,
+    tz: &str,
 ) -> AppResult<(Option<String>, Option<String>, Vec<(String, String)>)> {
     let pairs: Vec<(String, String)> = form_urlencoded::parse(list.as_bytes())
         .into_owned()
         .filter(|(k, _)| k != "cursor")
         .collect();
-    let base = list_query(fs, &pairs).unwrap_or_default();
+    let base = list_query(fs, &pairs, tz).unwrap_or_default();
     let jump_q = ListQuery {
         limit: 20,
         ..base.clone()
@@ -244,7 +245,7 @@ pub async fn page(
         fields
     };
     let related = related.iter().map(|r| r.view(&auth, &look)).collect();
-    let (prev, next, jump) = neighbours(&state, def, &fs, &grant, &rec, &dq.list).await?;
+    let (prev, next, jump) = neighbours(&state, def, &fs, &grant, &rec, &dq.list, &tz).await?;
     let can_assign = auth.principal.can(def.module, Action::Assign);
     let users = if can_assign {
         guanxi_store::users::list_all(&state.db)
@@ -323,6 +324,17 @@ pub async fn restore(
     let (def, id) = ids(&m, &id)?;
     svc::restore(&state, &auth, def, id).await?;
     Ok(back(def, id, "flash-restored"))
+}
+
+/// Deletes a record of the recycle bin for good (administrators), back to the recycle bin.
+pub async fn purge(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((m, id)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let (def, id) = ids(&m, &id)?;
+    svc::purge(&state, &auth, def, id).await?;
+    Ok(Redirect::to(&format!("/{}/recycle-bin?ok=flash-purged", def.code)).into_response())
 }
 
 pub async fn lock(

@@ -363,15 +363,17 @@ pub async fn update_field(
 ) -> AppResult<Response> {
     let def = module(&m)?;
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
-    let f = def
+    // Custom fields too: the module's fields as they are now, not only its declaration.
+    let fs = svc::fields(&state, def).await?;
+    let f = fs
         .field(&field)
-        .filter(|f| !f.read_only)
+        .filter(|f| !f.read_only && !f.hidden)
         .ok_or(AppError::NotFound)?;
     let version: i32 = form
         .get("version")
         .parse()
         .map_err(|_| AppError::BadRequest("error-version-required"))?;
-    let mut values = values_from(&state, &*svc::fields(&state, def).await?, &form).await?;
+    let mut values = values_from(&state, &fs, &form).await?;
     values.retain(|k, _| k == f.code);
     if values.is_empty() {
         values.insert(f.code.to_owned(), Value::Null);

@@ -6,11 +6,12 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use guanxi_core::engine::{FieldDef, FieldKind, Fields, ModuleDef};
+use guanxi_core::engine::{FieldDef, Fields, ModuleDef};
 use guanxi_core::{Action, Module};
 use guanxi_store::records::Record;
 use guanxi_store::views::SavedView;
 
+use super::filters::{self, FilterField};
 use super::view::{Lookups, module_name};
 use crate::api::records::{list_query, page as api_page};
 use crate::auth::Auth;
@@ -60,11 +61,15 @@ pub struct ListPage {
     /// The export link's query: the list's filter and sort, and its columns as `columns`.
     export: Option<String>,
     bin: bool,
+    /// The recycle bin of an administrator: rows may be deleted for good.
+    can_purge: bool,
     users: Vec<(i64, String)>,
     chips: Vec<Chip>,
+    /// "312 条" or "1,000+ 条" (none when a quick search scanned).
+    count: Option<String>,
     any: bool,
-    /// (code, label) of fields that can be filtered, and of those that can be columns.
-    filter_fields: Vec<(String, String)>,
+    /// The fields that can be filtered, and (code, label, chosen) of those that can be columns.
+    filter_fields: Vec<FilterField>,
     column_choices: Vec<(String, String, bool)>,
     ops: Vec<(&'static str, String)>,
     views: Vec<SavedView>,
@@ -84,19 +89,6 @@ impl ListPage {
             .join(",")
     }
 }
-
-const OPS: [&str; 10] = [
-    "eq",
-    "ne",
-    "contains",
-    "starts_with",
-    "gt",
-    "gte",
-    "lt",
-    "lte",
-    "empty",
-    "not_empty",
-];
 
 pub(super) fn query_string(pairs: &[(String, String)], skip: &[&str]) -> String {
     let mut s = form_urlencoded::Serializer::new(String::new());
@@ -252,10 +244,6 @@ pub(super) fn shown_fields(fs: &Fields, pairs: &[(String, String)]) -> Vec<&'sta
     shown
 }
 
-fn filterable(f: &FieldDef) -> bool {
-    !f.hidden && !matches!(f.kind, FieldKind::MultiSelect)
-}
-
 async fn render(
     state: &AppState,
     auth: &Auth,
@@ -270,11 +258,14 @@ async fn render(
         .and_then(|(_, v)| v.parse::<i64>().ok());
     let views = guanxi_store::views::visible(&state.db, def.code, auth.principal.user_id).await?;
     let view = view_id.and_then(|id| views.iter().find(|v| v.id == id));
-    let pairs = canonical(&raw, view);
-    let mut q = list_query(&fs, &pairs)?;
-    q.deleted = bin;
-    let items = svc::list(state, auth, def, &q).await?;
     let tr = Tr(auth.locale);
+    let filter_fields = filters::fields(state, def, &fs, tr).await?;
+    let mut raw = raw;
+    filters::normalise_rows(state, &fs, &filter_fields, &mut raw).await?;
+    let pairs = canonical(&raw, view);
+    let mut q = list_query(&fs, &pairs, &auth.principal.time_zone)?;
+    q.deleted = bin;
+    let (items, count) = svc::list_counted(state, auth, def, &q).await?;
     let tz = auth.principal.time_zone.clone();
     let refs: Vec<&Record> = items.iter().collect();
     let shown = shown_fields(&fs, &pairs);
@@ -311,36 +302,19 @@ async fn render(
         })
         .collect();
     let p = api_page(items.clone(), &q);
+    let count = count.map(|n| {
+        if n > svc::COUNT_CAP {
+            tr.t1("record-count-more", "count", &crate::ui::pages::thousands(svc::COUNT_CAP))
+        } else {
+            tr.t1("record-count", "count", &crate::ui::pages::thousands(n))
+        }
+    });
     let next = p.next_cursor.map(|c| {
         let rest = query_string(&pairs, &["cursor"]);
         let sep = if rest.is_empty() { "" } else { "&" };
         format!("{base}?{rest}{sep}cursor={c}")
     });
-    let op_label = |op: &str| tr.t(&format!("op-{}", op.replace('_', "-")));
-    let chips = pairs
-        .iter()
-        .enumerate()
-        .filter_map(|(i, (k, v))| {
-            let mut parts = k.strip_prefix("f.")?.splitn(2, '.');
-            let f = fs.field(parts.next()?)?;
-            let op = parts.next().unwrap_or("eq");
-            let shown_value = if f.kind == FieldKind::Select {
-                look.display(f, Some(&serde_json::json!(v)), tr, &tz)
-            } else {
-                v.clone()
-            };
-            let rest: Vec<(String, String)> = pairs
-                .iter()
-                .enumerate()
-                .filter(|(j, _)| *j != i)
-                .map(|(_, p)| p.clone())
-                .collect();
-            Some(Chip {
-                text: format!("{} {} {}", f.label_in(def, tr.0), op_label(op), shown_value),
-                remove: format!("{base}?{}", query_string(&rest, &["cursor"])),
-            })
-        })
-        .collect();
+    let chips = filters::chips(def, &fs, &filter_fields, &pairs, &base, tr);
     let can_assign = auth.principal.can(def.module, Action::Assign);
     let users = if can_assign {
         guanxi_store::users::list_all(&state.db)
@@ -382,14 +356,12 @@ async fn render(
             .can(def.module, Action::Export)
             .then(|| export_query(&pairs, def.title, &chosen_codes)),
         bin,
+        can_purge: bin && svc::may_purge(auth),
         users,
         chips,
+        count,
         any: q.any,
-        filter_fields: fs
-            .iter()
-            .filter(|f| filterable(f))
-            .map(|f| (f.code.to_owned(), f.label_in(def, tr.0)))
-            .collect(),
+        filter_fields,
         // The chosen columns first, in their order (the order the check boxes send them in).
         column_choices: shown
             .iter()
@@ -407,7 +379,7 @@ async fn render(
                 )
             })
             .collect(),
-        ops: OPS.iter().map(|o| (*o, op_label(o))).collect(),
+        ops: filters::ops(tr),
         views,
         view: view_id,
         keep: pairs

@@ -4,6 +4,7 @@
 
 mod attachments;
 mod detail;
+mod filters;
 mod form;
 mod list;
 mod print;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/{module}/{id}/field/{field}", post(form::update_field))
         .route("/{module}/{id}/delete", post(detail::delete))
         .route("/{module}/{id}/restore", post(detail::restore))
+        .route("/{module}/{id}/purge", post(detail::purge))
         .route("/{module}/{id}/lock", post(detail::lock))
         .route("/{module}/{id}/unlock", post(detail::unlock))
         .route("/{module}/{id}/transfer", post(detail::transfer))

@@ -48,7 +48,7 @@ pub async fn page(
     let views = guanxi_store::views::visible(&state.db, def.code, auth.principal.user_id).await?;
     let view = view_id.and_then(|id| views.iter().find(|v| v.id == id));
     let pairs = canonical(&raw, view);
-    let mut q = list_query(&fs, &pairs)?;
+    let mut q = list_query(&fs, &pairs, &auth.principal.time_zone)?;
     q.after = None;
     q.limit = MAX_ROWS as i64 + 1;
     let mut items = svc::list(&state, &auth, def, &q).await?;
