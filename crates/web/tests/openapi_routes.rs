@@ -338,6 +338,30 @@ async fn every_route_is_documented_and_every_documented_operation_answers() {
     // Every documented operation, with real ids; deletions last (deepest first), sign-out at
     // the very end with a session of its own.
     let ids = fixtures(&app, &api).await;
+    // A record's schema names everything the API returns for it (the custom field included).
+    let doc: Value = reqwest::get(app.url("/api/v1/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for def in MODULES {
+        let props = &doc["components"]["schemas"][format!("Record_{}", def.code)]["properties"];
+        let rec = api
+            .ok(
+                "GET",
+                &format!("/api/v1/{}/{}", def.code, ids.live[def.code]),
+                None,
+            )
+            .await;
+        for key in rec.as_object().unwrap().keys() {
+            assert!(
+                props.get(key).is_some(),
+                "{}: {key} is not in the schema",
+                def.code
+            );
+        }
+    }
     let mut calls: Vec<(String, String)> = docs.into_iter().collect();
     calls.sort_by_key(|(m, p)| {
         let order = match (m.as_str(), p.as_str()) {

@@ -308,8 +308,9 @@ async fn schemas_of_both_databases_match() {
     sqlite.finish().await;
 }
 
-/// Every GET route of the OpenAPI document without parameters answers 200 with JSON for an
-/// administrator, and every documented path exists.
+/// Every GET route of the OpenAPI document without parameters answers 200 for an administrator,
+/// with JSON where the document says so. (`openapi_routes.rs` checks the document against the
+/// router in both directions and calls every documented operation with real ids.)
 #[tokio::test]
 async fn openapi_document_matches_the_server() {
     let app = TestApp::spawn(guanxi_store::Backend::Sqlite).await;
@@ -328,7 +329,10 @@ async fn openapi_document_matches_the_server() {
         if ops.get("get").is_some() && !path.contains('{') && !path.ends_with("/stream") {
             let (s, v) = api.get(path).await;
             assert_eq!(s, 200, "GET {path}: {v}");
-            assert!(v.is_object() || v.is_array(), "GET {path} returns JSON");
+            let content = &ops["get"]["responses"]["200"]["content"];
+            if content.get("application/json").is_some() {
+                assert!(v.is_object() || v.is_array(), "GET {path} returns JSON");
+            }
         }
     }
     let docs = reqwest::get(app.url("/api/docs/")).await.unwrap();

@@ -322,3 +322,40 @@ async fn the_purge_button_is_an_administrators() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_custom_relation_points_at_it_too() {
+    for b in backends() {
+        let app = TestApp::spawn(b).await;
+        let admin = app.admin().await;
+        let field = admin
+            .ok(
+                "POST",
+                "/api/v1/custom-fields/organisations",
+                Some(json!({"label_zh": "主要客户", "label_en": "Main customer", "kind": "relation:customers"})),
+            )
+            .await;
+        let code = field["code"].as_str().unwrap().to_owned();
+        let customer = create(&admin, "customers", json!({"name": "被单位引用的客户"})).await;
+        let org = create(&admin, "organisations", json!({"name": "某单位", code.as_str(): customer})).await;
+        admin
+            .ok("DELETE", &format!("/api/v1/customers/{customer}"), None)
+            .await;
+        let purge = format!("/api/v1/customers/{customer}/purge");
+        let (s, v) = admin.call("DELETE", &purge, None).await;
+        assert_eq!(s, 409, "{b:?}: live organisation: {v}");
+        assert!(v["error"]["message"].as_str().unwrap().contains("单位"), "{b:?}: {v}");
+
+        admin
+            .ok("DELETE", &format!("/api/v1/organisations/{org}"), None)
+            .await;
+        let (s, v) = admin.call("DELETE", &purge, None).await;
+        assert_eq!(s, 204, "{b:?}: {v}");
+        let back = admin
+            .ok("POST", &format!("/api/v1/organisations/{org}/restore"), Some(json!({})))
+            .await;
+        assert!(back[code.as_str()].is_null(), "{b:?}: the link is cleared: {back}");
+        assert_eq!(back["name"], "某单位", "{b:?}: the rest is kept");
+        app.finish().await;
+    }
+}

@@ -36,9 +36,9 @@ impl Op {
     pub fn for_kind(kind: FieldKind) -> &'static [Op] {
         match kind {
             k if k.is_numeric() => &[Eq, Ne, Gt, Gte, Lt, Lte, Between, Empty, NotEmpty],
-            FieldKind::Date | FieldKind::DateTime => {
-                &[Eq, Lt, Gt, Lte, Gte, Between, Empty, NotEmpty]
-            }
+            FieldKind::Date => &[Eq, Ne, Lt, Gt, Lte, Gte, Between, Empty, NotEmpty],
+            // A moment is compared with days, where "not on that day" is not one comparison.
+            FieldKind::DateTime => &[Eq, Lt, Gt, Lte, Gte, Between, Empty, NotEmpty],
             FieldKind::Select
             | FieldKind::User
             | FieldKind::Department

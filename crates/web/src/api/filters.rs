@@ -180,4 +180,15 @@ mod tests {
         );
         assert!(cond("last_follow_up_at.lt", "yesterday").is_err());
     }
+
+    #[test]
+    fn counts_stop_at_the_cap() {
+        let q = guanxi_store::records::ListQuery::default();
+        let p = crate::api::records::counted_page(vec![], Some(1_001), &q);
+        assert_eq!((p.count, p.count_more), (Some(1_000), Some(true)));
+        let p = crate::api::records::counted_page(vec![], Some(7), &q);
+        assert_eq!((p.count, p.count_more), (Some(7), Some(false)));
+        let p = crate::api::records::counted_page(vec![], None, &q);
+        assert_eq!((p.count, p.count_more), (None, None));
+    }
 }

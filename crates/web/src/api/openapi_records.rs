@@ -62,8 +62,12 @@ fn record_schema(fs: &Fields) -> Value {
         "deleted_at".into(),
         json!({ "type": ["string", "null"], "format": "date-time", "readOnly": true, "description": "set for records in the recycle bin" }),
     );
-    for f in fs.iter().filter(|f| !f.hidden) {
+    // Hidden fields are kept for search (the pinyin of a name): answered, never written.
+    for f in fs.iter() {
         let mut s = schema_of(f.kind);
+        if f.hidden {
+            s["description"] = json!("kept up to date by the system for the quick search");
+        }
         if let Some((zh, en)) = f.label {
             s["title"] = json!(format!("{zh} / {en}"));
             s["x-custom-field"] = json!(true);

@@ -1,0 +1,282 @@
+//! List filters by kind (in, between, whole days, multi-select, owner and the created/updated
+//! columns), sorting by dates with keyset pages, capped counts, and options of custom fields
+//! counted as in use by the dictionary — on every database.
+
+mod common;
+
+use common::{ADMIN_PASSWORD, Api, TestApp, backends};
+use serde_json::{Value, json};
+
+/// The names of a list's records, in order.
+async fn names(api: &Api, path: &str) -> Vec<String> {
+    let v = api.ok("GET", path, None).await;
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Every record of a sorted list, read page by page through the cursors.
+async fn walk(api: &Api, path: &str) -> Vec<String> {
+    let mut out = vec![];
+    let mut cursor = String::new();
+    for _ in 0..20 {
+        let v = api
+            .ok("GET", &format!("{path}&limit=2{cursor}"), None)
+            .await;
+        for r in v["items"].as_array().unwrap() {
+            out.push(r["name"].as_str().unwrap().to_owned());
+        }
+        match v["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => return out,
+        }
+    }
+    panic!("{path}: the cursors never end");
+}
+
+fn error_message(v: &Value) -> String {
+    v["error"]["message"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn filters_fit_the_kind_of_field() {
+    for b in backends() {
+        let app = TestApp::spawn(b).await;
+        let api = app.admin().await;
+        let dept = api.department("华东", None).await;
+        let sales = api.role_id("sales").await;
+        let seller = api.user("s_filter", Some(dept), &[sales]).await;
+        api.ok("POST", "/api/v1/custom-fields/customers", Some(json!({"label_zh": "员工数", "label_en": "Staff", "kind": "integer", "indexed": true}))).await;
+        api.ok("POST", "/api/v1/custom-fields/customers", Some(json!({"label_zh": "关注行业", "label_en": "Interests", "kind": "multi_select", "dictionary": "industry"}))).await;
+        api.ok("POST", "/api/v1/custom-fields/customers", Some(json!({"label_zh": "签约日", "label_en": "Signed", "kind": "date"}))).await;
+        let rows = [
+            ("甲", "manufacturing", 10, json!(["it"]), json!("2026-03-01")),
+            ("乙", "it", 20, json!(["it", "finance"]), Value::Null),
+            ("丙", "finance", 30, json!([]), json!("2026-01-15")),
+            ("丁", "retail", 40, Value::Null, json!("2026-02-10")),
+        ];
+        let mut ids = vec![];
+        for (name, industry, staff, interests, signed) in rows {
+            let c = api
+                .ok(
+                    "POST",
+                    "/api/v1/customers",
+                    Some(json!({"name": name, "industry": industry, "cf_staff": staff, "cf_interests": interests, "cf_signed": signed})),
+                )
+                .await;
+            ids.push(c["id"].as_i64().unwrap());
+        }
+        api.ok(
+            "POST",
+            &format!("/api/v1/customers/{}/transfer", ids[1]),
+            Some(json!({ "owner_id": seller })),
+        )
+        .await;
+        let list = "/api/v1/customers?sort=name&order=asc";
+
+        // in, between, ne (which keeps the empty ones), contains of a multi-select.
+        assert_eq!(
+            names(&api, &format!("{list}&f.industry.in=manufacturing,it")).await,
+            ["乙", "甲"]
+        );
+        assert_eq!(
+            names(&api, &format!("{list}&f.cf_staff.between=15,30")).await,
+            ["丙", "乙"]
+        );
+        assert_eq!(
+            names(&api, &format!("{list}&f.cf_interests.contains=it")).await,
+            ["乙", "甲"]
+        );
+        assert_eq!(
+            names(&api, &format!("{list}&f.cf_interests.empty=")).await,
+            ["丁", "丙"]
+        );
+        assert_eq!(
+            names(&api, &format!("{list}&f.cf_signed.ne=2026-03-01")).await,
+            ["丁", "丙", "乙"]
+        );
+        assert_eq!(
+            names(&api, &format!("{list}&f.cf_signed.between=2026-01-01,2026-02-28")).await,
+            ["丁", "丙"]
+        );
+        // OR instead of AND.
+        assert_eq!(
+            names(&api, &format!("{list}&match=any&f.industry.eq=retail&f.cf_staff.lt=15")).await,
+            ["丁", "甲"]
+        );
+        // The owner and the created/updated columns every record has.
+        assert_eq!(
+            names(&api, &format!("{list}&f.owner_id.eq={seller}")).await,
+            ["乙"]
+        );
+        let today = chrono::Utc::now()
+            .with_timezone(&chrono_tz::Asia::Shanghai)
+            .format("%Y-%m-%d")
+            .to_string();
+        assert_eq!(
+            names(&api, &format!("{list}&f.created_at.eq={today}")).await.len(),
+            4
+        );
+        assert!(
+            names(&api, &format!("{list}&f.created_at.lt={today}")).await.is_empty()
+        );
+        assert_eq!(
+            names(&api, &format!("{list}&f.updated_at.lte={today}")).await.len(),
+            4
+        );
+
+        // Operators that do not fit, and malformed values, are refused in the user's language.
+        for bad in [
+            "f.industry.gt=it",
+            "f.cf_staff.contains=1",
+            "f.cf_staff.between=1",
+            "f.cf_signed.eq=yesterday",
+            "f.owner_id.eq=someone",
+        ] {
+            let (s, v) = api.get(&format!("/api/v1/customers?{bad}")).await;
+            assert_eq!(s, 400, "{bad}: {v}");
+            assert!(!error_message(&v).is_empty(), "{bad}: {v}");
+        }
+
+        // Sorting by dates: built-in, custom and created_at, both ways, through every cursor.
+        let signed = walk(&api, "/api/v1/customers?sort=cf_signed&order=asc").await;
+        assert_eq!(signed, ["乙", "丙", "丁", "甲"], "{b:?}");
+        let signed = walk(&api, "/api/v1/customers?sort=cf_signed&order=desc").await;
+        assert_eq!(signed, ["甲", "丁", "丙", "乙"], "{b:?}");
+        let created = walk(&api, "/api/v1/customers?sort=created_at&order=asc").await;
+        assert_eq!(created, ["甲", "乙", "丙", "丁"], "{b:?}");
+        assert_eq!(
+            walk(&api, "/api/v1/customers?sort=owner_id&order=desc").await[0],
+            "乙"
+        );
+        let cid = ids[0];
+        for (name, birthday) in [
+            ("赵", json!("1990-05-01")),
+            ("钱", Value::Null),
+            ("孙", json!("1985-12-31")),
+            ("李", json!("1990-05-01")),
+        ] {
+            api.ok(
+                "POST",
+                "/api/v1/contacts",
+                Some(json!({"name": name, "birthday": birthday, "customer_id": cid})),
+            )
+            .await;
+        }
+        let contacts = walk(&api, "/api/v1/contacts?sort=birthday&order=asc").await;
+        assert_eq!(contacts, ["钱", "孙", "赵", "李"], "{b:?}");
+        let contacts = walk(&api, "/api/v1/contacts?sort=birthday&order=desc").await;
+        assert_eq!(contacts, ["李", "赵", "孙", "钱"], "{b:?}");
+
+        // Counts, only when asked for.
+        let v = api
+            .ok("GET", "/api/v1/customers?f.cf_staff.gte=20&count=true", None)
+            .await;
+        assert_eq!((v["count"].as_i64(), v["count_more"].as_bool()), (Some(3), Some(false)));
+        let v = api.ok("GET", "/api/v1/customers", None).await;
+        assert!(v.get("count").is_none(), "{v}");
+
+        // The list page shows the count, the builder's operators by field, and chips in words.
+        let web = app.browser_client();
+        let r = web
+            .post(app.url("/login"))
+            .form(&[("username", "admin"), ("password", ADMIN_PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let page = web
+            .get(app.url(&format!(
+                "/customers?cond_field=industry&cond_op=in&cond_value=制造业,it&cond_field=cf_staff&cond_op=between&cond_value=5,25"
+            )))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("共 2 条"), "{b:?}: count missing");
+        assert!(page.contains("行业 属于 制造业、信息技术"), "{b:?}: chip");
+        assert!(page.contains("员工数 介于 5 – 25"), "{b:?}: between chip");
+        assert!(page.contains(r#"data-ops="eq,ne,in,empty,not_empty""#), "{b:?}: select ops");
+        assert!(page.contains(r#"data-filter-options="industry""#), "{b:?}: options");
+        assert!(page.contains(r#"value="owner_id" data-input="select""#), "{b:?}: owner");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn options_held_by_custom_fields_are_in_use() {
+    for b in backends() {
+        let app = TestApp::spawn(b).await;
+        let api = app.admin().await;
+        api.ok("POST", "/api/v1/custom-fields/customers", Some(json!({"label_zh": "关注行业", "label_en": "Interests", "kind": "multi_select", "dictionary": "industry"}))).await;
+        api.ok("POST", "/api/v1/custom-fields/contacts", Some(json!({"label_zh": "联系人行业", "label_en": "Contact industry", "kind": "select", "dictionary": "industry"}))).await;
+        let agri = api
+            .ok(
+                "POST",
+                "/api/v1/dictionary/industry",
+                Some(json!({"code": "agri", "label_zh": "农业", "label_en": "Agriculture"})),
+            )
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        let mining = api
+            .ok(
+                "POST",
+                "/api/v1/dictionary/industry",
+                Some(json!({"code": "mining", "label_zh": "采矿", "label_en": "Mining"})),
+            )
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        let c = api
+            .ok(
+                "POST",
+                "/api/v1/customers",
+                Some(json!({"name": "农场", "cf_interests": ["agri", "it"]})),
+            )
+            .await;
+        api.ok(
+            "POST",
+            "/api/v1/contacts",
+            Some(json!({"name": "矿工", "cf_contact_industry": "mining", "customer_id": c["id"]})),
+        )
+        .await;
+        for id in [agri, mining] {
+            let (s, v) = api
+                .call("DELETE", &format!("/api/v1/dictionary/industry/{id}"), None)
+                .await;
+            assert_eq!(s, 409, "{b:?}: {v}");
+        }
+        // Once no record holds it, it can go.
+        api.ok(
+            "PATCH",
+            &format!("/api/v1/customers/{}", c["id"]),
+            Some(json!({"version": 1, "cf_interests": ["it"]})),
+        )
+        .await;
+        let (s, v) = api
+            .call("DELETE", &format!("/api/v1/dictionary/industry/{agri}"), None)
+            .await;
+        assert!((200..300).contains(&s), "{b:?}: {s} {v}");
+        // The follow-ups' behaviours (a list of codes kept in JSON) are counted too: the admin
+        // page of that list opens.
+        let web = app.browser_client();
+        web.post(app.url("/login"))
+            .form(&[("username", "admin"), ("password", ADMIN_PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        let r = web
+            .get(app.url("/admin/dictionary/behaviour"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{b:?}");
+        app.finish().await;
+    }
+}
