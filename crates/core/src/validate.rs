@@ -109,16 +109,26 @@ pub fn password(field: &str, value: &str) -> Result<String, FieldError> {
 }
 
 /// Normalises a phone number: spaces, dashes and brackets removed, a leading +86 / 0086 dropped.
+/// A landline written with the country code gets its trunk 0 back, so `+86 574 8888 1234` and
+/// `0574-8888 1234` are the same number (mobiles and 400/800 service numbers have none).
 pub fn normalize_phone(value: &str) -> String {
     let digits: String = value
         .chars()
         .filter(|c| c.is_ascii_digit() || *c == '+')
         .collect();
-    let d = digits
+    let Some(d) = digits
         .strip_prefix("+86")
         .or_else(|| digits.strip_prefix("0086"))
-        .unwrap_or(&digits);
-    d.to_owned()
+    else {
+        return digits;
+    };
+    let mobile = d.len() == 11 && d.starts_with('1') && d.as_bytes()[1] >= b'3';
+    let service = d.len() == 10 && (d.starts_with("400") || d.starts_with("800"));
+    if mobile || service || d.starts_with('0') || d.is_empty() {
+        d.to_owned()
+    } else {
+        format!("0{d}")
+    }
 }
 
 /// A mainland China mobile number (11 digits starting 13–19), optional.
@@ -181,6 +191,19 @@ mod tests {
         assert!(username("张三").is_err());
         assert!(username("a").is_err());
         assert!(username("").is_err());
+    }
+
+    #[test]
+    fn phones_with_the_country_code_keep_their_trunk_zero() {
+        for (a, b) in [
+            ("+86 574 8888 1234", "0574-8888 1234"),
+            ("0086 10 8888 1234", "(010) 8888-1234"),
+            ("+86 138 0013 8000", "138-0013-8000"),
+            ("+86 400 123 4567", "400-123-4567"),
+        ] {
+            assert_eq!(normalize_phone(a), normalize_phone(b), "{a} / {b}");
+        }
+        assert_eq!(normalize_phone("+86 574 8888 1234"), "057488881234");
     }
 
     #[test]

@@ -227,9 +227,14 @@ fn custom_field_walk(base: &str) {
         "cf_contract_no",
     )
     .unwrap();
+    // The operators follow the field's kind: a text field cannot be "greater than".
+    let gt = page
+        .eval("document.querySelector('.filter-row:first-child select[name=cond_op] option[value=gt]').disabled")
+        .unwrap();
+    assert_eq!(gt, serde_json::json!(true));
     page.fill(".filter-row:first-child select[name=cond_op]", "eq")
         .unwrap();
-    page.fill(".filter-row:first-child input[name=cond_value]", "HT-002")
+    page.fill(".filter-row:first-child .filter-value input", "HT-002")
         .unwrap();
     page.submit_and_wait("#list-filter").unwrap();
     let rows = page

@@ -46,6 +46,13 @@ async fn duplicates_are_blocked_or_warned_naming_the_owner() {
                 json!({"name": "另一家", "phone": "+86 574 8888 1234"}),
             )
             .await;
+        assert_eq!(s, 409, "the same landline written with the country code");
+        let (s, _) = li
+            .post(
+                "/api/v1/customers",
+                json!({"name": "另一家", "phone": "+86 574 8888 1235"}),
+            )
+            .await;
         assert_eq!(s, 201, "a different normalised phone is not a duplicate");
         let (s, _) = li
             .post(

@@ -38,7 +38,10 @@ async fn walk(api: &Api, path: &str) -> Vec<String> {
 }
 
 fn error_message(v: &Value) -> String {
-    v["error"]["message"].as_str().unwrap_or_default().to_owned()
+    v["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 #[tokio::test]
@@ -51,9 +54,20 @@ async fn filters_fit_the_kind_of_field() {
         let seller = api.user("s_filter", Some(dept), &[sales]).await;
         api.ok("POST", "/api/v1/custom-fields/customers", Some(json!({"label_zh": "员工数", "label_en": "Staff", "kind": "integer", "indexed": true}))).await;
         api.ok("POST", "/api/v1/custom-fields/customers", Some(json!({"label_zh": "关注行业", "label_en": "Interests", "kind": "multi_select", "dictionary": "industry"}))).await;
-        api.ok("POST", "/api/v1/custom-fields/customers", Some(json!({"label_zh": "签约日", "label_en": "Signed", "kind": "date"}))).await;
+        api.ok(
+            "POST",
+            "/api/v1/custom-fields/customers",
+            Some(json!({"label_zh": "签约日", "label_en": "Signed", "kind": "date"})),
+        )
+        .await;
         let rows = [
-            ("甲", "manufacturing", 10, json!(["it"]), json!("2026-03-01")),
+            (
+                "甲",
+                "manufacturing",
+                10,
+                json!(["it"]),
+                json!("2026-03-01"),
+            ),
             ("乙", "it", 20, json!(["it", "finance"]), Value::Null),
             ("丙", "finance", 30, json!([]), json!("2026-01-15")),
             ("丁", "retail", 40, Value::Null, json!("2026-02-10")),
@@ -99,12 +113,20 @@ async fn filters_fit_the_kind_of_field() {
             ["丁", "丙", "乙"]
         );
         assert_eq!(
-            names(&api, &format!("{list}&f.cf_signed.between=2026-01-01,2026-02-28")).await,
+            names(
+                &api,
+                &format!("{list}&f.cf_signed.between=2026-01-01,2026-02-28")
+            )
+            .await,
             ["丁", "丙"]
         );
         // OR instead of AND.
         assert_eq!(
-            names(&api, &format!("{list}&match=any&f.industry.eq=retail&f.cf_staff.lt=15")).await,
+            names(
+                &api,
+                &format!("{list}&match=any&f.industry.eq=retail&f.cf_staff.lt=15")
+            )
+            .await,
             ["丁", "甲"]
         );
         // The owner and the created/updated columns every record has.
@@ -117,14 +139,20 @@ async fn filters_fit_the_kind_of_field() {
             .format("%Y-%m-%d")
             .to_string();
         assert_eq!(
-            names(&api, &format!("{list}&f.created_at.eq={today}")).await.len(),
+            names(&api, &format!("{list}&f.created_at.eq={today}"))
+                .await
+                .len(),
             4
         );
         assert!(
-            names(&api, &format!("{list}&f.created_at.lt={today}")).await.is_empty()
+            names(&api, &format!("{list}&f.created_at.lt={today}"))
+                .await
+                .is_empty()
         );
         assert_eq!(
-            names(&api, &format!("{list}&f.updated_at.lte={today}")).await.len(),
+            names(&api, &format!("{list}&f.updated_at.lte={today}"))
+                .await
+                .len(),
             4
         );
 
@@ -173,9 +201,16 @@ async fn filters_fit_the_kind_of_field() {
 
         // Counts, only when asked for.
         let v = api
-            .ok("GET", "/api/v1/customers?f.cf_staff.gte=20&count=true", None)
+            .ok(
+                "GET",
+                "/api/v1/customers?f.cf_staff.gte=20&count=true",
+                None,
+            )
             .await;
-        assert_eq!((v["count"].as_i64(), v["count_more"].as_bool()), (Some(3), Some(false)));
+        assert_eq!(
+            (v["count"].as_i64(), v["count_more"].as_bool()),
+            (Some(3), Some(false))
+        );
         let v = api.ok("GET", "/api/v1/customers", None).await;
         assert!(v.get("count").is_none(), "{v}");
 
@@ -201,9 +236,18 @@ async fn filters_fit_the_kind_of_field() {
         assert!(page.contains("共 2 条"), "{b:?}: count missing");
         assert!(page.contains("行业 属于 制造业、信息技术"), "{b:?}: chip");
         assert!(page.contains("员工数 介于 5 – 25"), "{b:?}: between chip");
-        assert!(page.contains(r#"data-ops="eq,ne,in,empty,not_empty""#), "{b:?}: select ops");
-        assert!(page.contains(r#"data-filter-options="industry""#), "{b:?}: options");
-        assert!(page.contains(r#"value="owner_id" data-input="select""#), "{b:?}: owner");
+        assert!(
+            page.contains(r#"data-ops="eq,ne,in,empty,not_empty""#),
+            "{b:?}: select ops"
+        );
+        assert!(
+            page.contains(r#"data-filter-options="industry""#),
+            "{b:?}: options"
+        );
+        assert!(
+            page.contains(r#"value="owner_id" data-input="select""#),
+            "{b:?}: owner"
+        );
         app.finish().await;
     }
 }
@@ -260,7 +304,11 @@ async fn options_held_by_custom_fields_are_in_use() {
         )
         .await;
         let (s, v) = api
-            .call("DELETE", &format!("/api/v1/dictionary/industry/{agri}"), None)
+            .call(
+                "DELETE",
+                &format!("/api/v1/dictionary/industry/{agri}"),
+                None,
+            )
             .await;
         assert!((200..300).contains(&s), "{b:?}: {s} {v}");
         // The follow-ups' behaviours (a list of codes kept in JSON) are counted too: the admin

@@ -83,7 +83,12 @@ async fn only_administrators_purge_and_only_from_the_recycle_bin() {
         let sales = admin.role_id("sales").await;
         admin.user("s1", Some(dept), &[sales]).await;
         let s1 = app.api("s1", "password-123").await;
-        let gone = create(&s1, "customers", json!({"name": "永删甲公司", "phone": "13800001234"})).await;
+        let gone = create(
+            &s1,
+            "customers",
+            json!({"name": "永删甲公司", "phone": "13800001234"}),
+        )
+        .await;
         let upload = s1
             .client
             .post(format!("{}/api/v1/customers/{gone}/attachments", s1.base))
@@ -96,11 +101,21 @@ async fn only_administrators_purge_and_only_from_the_recycle_bin() {
             .await
             .unwrap();
         assert_eq!(upload.status(), 201, "{b:?}: upload");
-        let attachment = upload.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-        s1.ok("PATCH", &format!("/api/v1/customers/{gone}"), Some(json!({"version": 1, "notes": "备注"})))
+        let attachment = upload.json::<Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        s1.ok(
+            "PATCH",
+            &format!("/api/v1/customers/{gone}"),
+            Some(json!({"version": 1, "notes": "备注"})),
+        )
+        .await;
+        s1.ok("DELETE", &format!("/api/v1/customers/{gone}"), None)
             .await;
-        s1.ok("DELETE", &format!("/api/v1/customers/{gone}"), None).await;
-        assert!(search_rows(&app.db, gone).await > 0, "{b:?}: indexed before");
+        assert!(
+            search_rows(&app.db, gone).await > 0,
+            "{b:?}: indexed before"
+        );
 
         // A salesperson may delete, never purge — not even their own record.
         let (s, v) = s1
@@ -112,7 +127,9 @@ async fn only_administrators_purge_and_only_from_the_recycle_bin() {
 
         // A live record: a clear refusal, and nothing changes.
         let live = create(&admin, "customers", json!({"name": "活着的客户"})).await;
-        let before = admin.ok("GET", &format!("/api/v1/customers/{live}"), None).await;
+        let before = admin
+            .ok("GET", &format!("/api/v1/customers/{live}"), None)
+            .await;
         let (s, v) = admin
             .call("DELETE", &format!("/api/v1/customers/{live}/purge"), None)
             .await;
@@ -122,9 +139,13 @@ async fn only_administrators_purge_and_only_from_the_recycle_bin() {
             v["error"]["message"].as_str().unwrap().contains("回收站"),
             "{b:?}: {v}"
         );
-        let after = admin.ok("GET", &format!("/api/v1/customers/{live}"), None).await;
+        let after = admin
+            .ok("GET", &format!("/api/v1/customers/{live}"), None)
+            .await;
         assert_eq!(before, after, "{b:?}: the live record is unchanged");
-        let (s, _) = admin.call("DELETE", "/api/v1/customers/999999/purge", None).await;
+        let (s, _) = admin
+            .call("DELETE", "/api/v1/customers/999999/purge", None)
+            .await;
         assert_eq!(s, 404, "{b:?}: no such record");
 
         // The administrator purges the deleted one.
@@ -143,9 +164,17 @@ async fn only_administrators_purge_and_only_from_the_recycle_bin() {
             let found = admin.ok("GET", path, None).await;
             assert!(ids(&found).is_empty(), "{b:?}: {path}");
         }
-        assert_eq!(search_rows(&app.db, gone).await, 0, "{b:?}: search document");
+        assert_eq!(
+            search_rows(&app.db, gone).await,
+            0,
+            "{b:?}: search document"
+        );
         assert_eq!(history_rows(&app.db, gone).await, 0, "{b:?}: history");
-        assert_eq!(attachment_rows(&app.db, gone).await, 0, "{b:?}: attachments");
+        assert_eq!(
+            attachment_rows(&app.db, gone).await,
+            0,
+            "{b:?}: attachments"
+        );
         let path = format!("/api/v1/customers/{gone}/attachments/{attachment}");
         assert_eq!(admin.get(&path).await.0, 404, "{b:?}: attachment download");
         // Purged twice: there is nothing left.
@@ -156,9 +185,21 @@ async fn only_administrators_purge_and_only_from_the_recycle_bin() {
 
         // The next record (SQLite may give it the same id) inherits nothing of the purged one.
         let next = create(&admin, "customers", json!({"name": "接任客户"})).await;
-        let h = admin.ok("GET", &format!("/api/v1/customers/{next}/history"), None).await;
-        assert_eq!(h.as_array().unwrap().len(), 1, "{b:?}: only its own creation");
-        let a = admin.ok("GET", &format!("/api/v1/customers/{next}/attachments"), None).await;
+        let h = admin
+            .ok("GET", &format!("/api/v1/customers/{next}/history"), None)
+            .await;
+        assert_eq!(
+            h.as_array().unwrap().len(),
+            1,
+            "{b:?}: only its own creation"
+        );
+        let a = admin
+            .ok(
+                "GET",
+                &format!("/api/v1/customers/{next}/attachments"),
+                None,
+            )
+            .await;
         assert_eq!(a.as_array().unwrap().len(), 0, "{b:?}: no attachments");
         let found = admin.ok("GET", "/api/v1/customers?q=永删", None).await;
         assert!(ids(&found).is_empty(), "{b:?}: not found by the old name");
@@ -207,7 +248,11 @@ async fn records_that_point_at_it_refuse_the_purge() {
         let (s, v) = admin.call("DELETE", &purge, None).await;
         assert_eq!(s, 204, "{b:?}: purge after the contact went: {v}");
         let back = admin
-            .ok("POST", &format!("/api/v1/contacts/{contact}/restore"), Some(json!({})))
+            .ok(
+                "POST",
+                &format!("/api/v1/contacts/{contact}/restore"),
+                Some(json!({})),
+            )
             .await;
         assert!(back["customer_id"].is_null(), "{b:?}: {back}");
         let h = admin
@@ -244,7 +289,11 @@ async fn records_that_point_at_it_refuse_the_purge() {
             "{b:?}: {message}"
         );
         admin
-            .ok("DELETE", &format!("/api/v1/follow_ups/{follow_up}/purge"), None)
+            .ok(
+                "DELETE",
+                &format!("/api/v1/follow_ups/{follow_up}/purge"),
+                None,
+            )
             .await;
         let (s, v) = admin.call("DELETE", &purge, None).await;
         assert_eq!(s, 204, "{b:?}: then the customer: {v}");
@@ -262,7 +311,8 @@ async fn the_purge_button_is_an_administrators() {
         admin.user("s1", Some(dept), &[sales]).await;
         let s1 = app.api("s1", "password-123").await;
         let id = create(&s1, "customers", json!({"name": "待清理客户"})).await;
-        s1.ok("DELETE", &format!("/api/v1/customers/{id}"), None).await;
+        s1.ok("DELETE", &format!("/api/v1/customers/{id}"), None)
+            .await;
         let marker = format!("data-purge=\"{id}\"");
 
         let sales_web = web(&app, "s1", "password-123").await;
@@ -275,7 +325,10 @@ async fn the_purge_button_is_an_administrators() {
             .await
             .unwrap();
         assert!(page.contains("待清理客户"), "{b:?}: the salesperson's bin");
-        assert!(!page.contains(&marker) && !page.contains("永久删除"), "{b:?}");
+        assert!(
+            !page.contains(&marker) && !page.contains("永久删除"),
+            "{b:?}"
+        );
         let r = sales_web
             .post(app.url(&format!("/customers/{id}/purge")))
             .send()
@@ -299,7 +352,10 @@ async fn the_purge_button_is_an_administrators() {
             "{b:?}: the button posts with a confirmation"
         );
         let live = admin_web.get(app.url("/customers")).send().await.unwrap();
-        assert!(!live.text().await.unwrap().contains("data-purge="), "{b:?}: not on the list");
+        assert!(
+            !live.text().await.unwrap().contains("data-purge="),
+            "{b:?}: not on the list"
+        );
         let r = admin_web
             .post(app.url(&format!("/customers/{id}/purge")))
             .send()
@@ -318,7 +374,10 @@ async fn the_purge_button_is_an_administrators() {
             .text()
             .await
             .unwrap();
-        assert!(page.contains("已永久删除") && !page.contains("待清理客户"), "{b:?}");
+        assert!(
+            page.contains("已永久删除") && !page.contains("待清理客户"),
+            "{b:?}"
+        );
         app.finish().await;
     }
 }
@@ -337,14 +396,22 @@ async fn a_custom_relation_points_at_it_too() {
             .await;
         let code = field["code"].as_str().unwrap().to_owned();
         let customer = create(&admin, "customers", json!({"name": "被单位引用的客户"})).await;
-        let org = create(&admin, "organisations", json!({"name": "某单位", code.as_str(): customer})).await;
+        let org = create(
+            &admin,
+            "organisations",
+            json!({"name": "某单位", code.as_str(): customer}),
+        )
+        .await;
         admin
             .ok("DELETE", &format!("/api/v1/customers/{customer}"), None)
             .await;
         let purge = format!("/api/v1/customers/{customer}/purge");
         let (s, v) = admin.call("DELETE", &purge, None).await;
         assert_eq!(s, 409, "{b:?}: live organisation: {v}");
-        assert!(v["error"]["message"].as_str().unwrap().contains("单位"), "{b:?}: {v}");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains("单位"),
+            "{b:?}: {v}"
+        );
 
         admin
             .ok("DELETE", &format!("/api/v1/organisations/{org}"), None)
@@ -352,9 +419,16 @@ async fn a_custom_relation_points_at_it_too() {
         let (s, v) = admin.call("DELETE", &purge, None).await;
         assert_eq!(s, 204, "{b:?}: {v}");
         let back = admin
-            .ok("POST", &format!("/api/v1/organisations/{org}/restore"), Some(json!({})))
+            .ok(
+                "POST",
+                &format!("/api/v1/organisations/{org}/restore"),
+                Some(json!({})),
+            )
             .await;
-        assert!(back[code.as_str()].is_null(), "{b:?}: the link is cleared: {back}");
+        assert!(
+            back[code.as_str()].is_null(),
+            "{b:?}: the link is cleared: {back}"
+        );
         assert_eq!(back["name"], "某单位", "{b:?}: the rest is kept");
         app.finish().await;
     }

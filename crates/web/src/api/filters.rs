@@ -150,7 +150,10 @@ mod tests {
         let c = cond("industry.in", "it， finance").ok().flatten();
         assert_eq!(c.map(|c| c.value), Some(json!(["it", "finance"])));
         let c = cond("owner_id.eq", "7").ok().flatten();
-        assert_eq!(c.map(|c| (c.field.code, c.value)), Some(("owner_id", json!(7))));
+        assert_eq!(
+            c.map(|c| (c.field.code, c.value)),
+            Some(("owner_id", json!(7)))
+        );
         assert!(cond("owner_id.eq", "me").is_err());
     }
 
@@ -162,7 +165,10 @@ mod tests {
             c,
             Some((
                 Op::Between,
-                json!(["2026-01-30T16:00:00+00:00", "2026-01-31T15:59:59.999999+00:00"])
+                json!([
+                    "2026-01-30T16:00:00+00:00",
+                    "2026-01-31T15:59:59.999999+00:00"
+                ])
             ))
         );
         let c = cond("created_at.gt", "2026-01-31").ok().flatten();
@@ -170,7 +176,9 @@ mod tests {
             c.map(|c| c.value),
             Some(json!("2026-01-31T15:59:59.999999+00:00"))
         );
-        let c = cond("created_at.between", "2026-01-01,2026-01-31").ok().flatten();
+        let c = cond("created_at.between", "2026-01-01,2026-01-31")
+            .ok()
+            .flatten();
         assert_eq!(
             c.map(|c| c.value),
             Some(json!([

@@ -160,7 +160,11 @@ async fn list(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> AppResult<axum::Json<Page>> {
     let def = module(&m)?;
-    let q = list_query(&*svc::fields(&s, def).await?, &pairs, &auth.principal.time_zone)?;
+    let q = list_query(
+        &*svc::fields(&s, def).await?,
+        &pairs,
+        &auth.principal.time_zone,
+    )?;
     if pairs.iter().any(|(k, v)| k == "count" && v == "true") {
         let (items, count) = svc::list_counted(&s, &auth, def, &q).await?;
         return Ok(axum::Json(counted_page(items, count, &q)));
@@ -176,7 +180,11 @@ async fn recycle_bin(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> AppResult<axum::Json<Page>> {
     let def = module(&m)?;
-    let mut q = list_query(&*svc::fields(&s, def).await?, &pairs, &auth.principal.time_zone)?;
+    let mut q = list_query(
+        &*svc::fields(&s, def).await?,
+        &pairs,
+        &auth.principal.time_zone,
+    )?;
     q.deleted = true;
     let items = svc::list(&s, &auth, def, &q).await?;
     Ok(axum::Json(page(items, &q)))
@@ -353,7 +361,11 @@ async fn related(
         .find(|r| guanxi_core::engine::def_of(r.module).is_some_and(|d| d.code == other))
         .ok_or(AppError::NotFound)?;
     let odef = guanxi_core::engine::def_of(rel.module).ok_or(AppError::NotFound)?;
-    let mut q = list_query(&*svc::fields(&s, odef).await?, &pairs, &auth.principal.time_zone)?;
+    let mut q = list_query(
+        &*svc::fields(&s, odef).await?,
+        &pairs,
+        &auth.principal.time_zone,
+    )?;
     q.related = Some((rel.via, rid));
     let items = svc::list(&s, &auth, odef, &q).await?;
     Ok(axum::Json(page(items, &q)))

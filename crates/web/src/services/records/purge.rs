@@ -44,7 +44,11 @@ pub async fn purge(
             def,
             "record.purge",
             &rec,
-            format!("purged {} {} from the recycle bin", def.code, rec.title(def)),
+            format!(
+                "purged {} {} from the recycle bin",
+                def.code,
+                rec.title(def)
+            ),
         ),
     )
     .await?;

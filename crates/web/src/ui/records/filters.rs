@@ -45,7 +45,12 @@ pub struct FilterField {
 /// The operators with their labels.
 pub fn ops(tr: Tr) -> Vec<(&'static str, String)> {
     OPS.iter()
-        .map(|o| (o.code(), tr.t(&format!("op-{}", o.code().replace('_', "-")))))
+        .map(|o| {
+            (
+                o.code(),
+                tr.t(&format!("op-{}", o.code().replace('_', "-"))),
+            )
+        })
         .collect()
 }
 
@@ -63,7 +68,10 @@ pub async fn fields(
     let dict = guanxi_store::dictionary::all(&state.db).await?;
     let users = guanxi_store::users::list_all(&state.db).await?;
     let departments = guanxi_store::departments::list(&state.db).await?;
-    let fields = fs.iter().filter(|f| filterable(f)).chain(SYSTEM_FIELDS.iter());
+    let fields = fs
+        .iter()
+        .filter(|f| filterable(f))
+        .chain(SYSTEM_FIELDS.iter());
     Ok(fields
         .map(|f| {
             let options: Vec<(String, String)> = match f.kind {
@@ -80,10 +88,9 @@ pub async fn fields(
                     .iter()
                     .map(|d| (d.id.to_string(), d.name.clone()))
                     .collect(),
-                FieldKind::Checkbox => vec![
-                    ("true".into(), tr.t("yes")),
-                    ("false".into(), tr.t("no")),
-                ],
+                FieldKind::Checkbox => {
+                    vec![("true".into(), tr.t("yes")), ("false".into(), tr.t("no"))]
+                }
                 _ => vec![],
             };
             let input = match f.kind {
@@ -146,7 +153,9 @@ fn normalise(
                 let typed = field.filter(|f| {
                     f.kind == FieldKind::Money
                         || f.kind == FieldKind::Region
-                        || filter.iter().any(|x| x.code == f.code && !x.options.is_empty())
+                        || filter
+                            .iter()
+                            .any(|x| x.code == f.code && !x.options.is_empty())
                 });
                 if let Some(f) = typed {
                     let parts: Vec<String> = v
@@ -161,7 +170,12 @@ fn normalise(
     }
 }
 
-fn value(f: &FieldDef, s: &str, filter: &[FilterField], regions: &HashMap<String, String>) -> String {
+fn value(
+    f: &FieldDef,
+    s: &str,
+    filter: &[FilterField],
+    regions: &HashMap<String, String>,
+) -> String {
     match f.kind {
         FieldKind::Money => s
             .replace([',', '¥', '￥'], "")

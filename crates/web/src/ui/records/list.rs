@@ -304,7 +304,11 @@ async fn render(
     let p = api_page(items.clone(), &q);
     let count = count.map(|n| {
         if n > svc::COUNT_CAP {
-            tr.t1("record-count-more", "count", &crate::ui::pages::thousands(svc::COUNT_CAP))
+            tr.t1(
+                "record-count-more",
+                "count",
+                &crate::ui::pages::thousands(svc::COUNT_CAP),
+            )
         } else {
             tr.t1("record-count", "count", &crate::ui::pages::thousands(n))
         }
