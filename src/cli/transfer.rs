@@ -304,7 +304,8 @@ pub async fn export(db_args: &DbArgs, file: &FileConfig, args: ExportArgs) -> an
             None => (f.clone(), String::new()),
         })
         .collect();
-    let q = guanxi_web::api::records::list_query(&fs, &pairs, &auth.principal.time_zone).map_err(|e| app_error(&auth, e))?;
+    let q = guanxi_web::api::records::list_query(&fs, &pairs, &auth.principal.time_zone)
+        .map_err(|e| app_error(&auth, e))?;
     let format = export::Format::parse(&args.format).context("--format csv or xlsx")?;
     let columns: Option<Vec<String>> = args
         .columns

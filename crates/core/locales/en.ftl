@@ -959,3 +959,7 @@ field-system-updated-by = Updated by
 filter-list-hint = “Is one of” takes several values; “is between” takes two (both included). A day against a date-time field means the whole day.
 record-count = { $count } records
 record-count-more = { $count }+ records
+field-system-id = ID
+bulk-export-csv = Export selected (CSV)
+bulk-export-xlsx = Export selected (Excel)
+error-bulk-too-many = A bulk action takes at most 500 records at a time.

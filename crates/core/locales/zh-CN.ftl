@@ -959,3 +959,7 @@ field-system-updated-by = 修改人
 filter-list-hint = “属于”可选多个值；“介于”填两个值（含两端）。按日期筛选时间字段时按整天计算。
 record-count = 共 { $count } 条
 record-count-more = { $count }+ 条
+field-system-id = 编号
+bulk-export-csv = 导出所选 (CSV)
+bulk-export-xlsx = 导出所选 (Excel)
+error-bulk-too-many = 一次最多处理 500 条记录，请分批操作。

@@ -455,8 +455,9 @@ pub static FOLLOW_UPS: ModuleDef = ModuleDef {
     duplicate_keys: &[],
 };
 
-/// The columns every module table has besides its declared fields.
-pub static SYSTEM_FIELDS: [FieldDef; 6] = [
+/// The columns every module table has besides its declared fields (`id` filters a selection).
+pub static SYSTEM_FIELDS: [FieldDef; 7] = [
+    FieldDef::new("id", K::Integer).system().required(),
     FieldDef::new("owner_id", K::User).system(),
     FieldDef::new("department_id", K::Department).system(),
     FieldDef::new("created_at", K::DateTime).system().required(),

@@ -139,7 +139,10 @@ pub async fn get(db: &Db, id: i64) -> Result<Item> {
 
 /// The fields that take their options from a list, with their module's table: built-in ones
 /// and every custom field, hidden and retired ones included (their values are still stored).
-pub async fn fields_using(db: &Db, dictionary: &str) -> Result<Vec<(&'static str, &'static FieldDef)>> {
+pub async fn fields_using(
+    db: &Db,
+    dictionary: &str,
+) -> Result<Vec<(&'static str, &'static FieldDef)>> {
     let mut out = vec![];
     for m in guanxi_core::engine::MODULES.iter() {
         let builtin = m.fields.iter();

@@ -328,3 +328,106 @@ async fn options_held_by_custom_fields_are_in_use() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn bulk_actions_are_all_or_nothing_and_export_the_selection() {
+    for b in backends() {
+        let app = TestApp::spawn(b).await;
+        let admin = app.admin().await;
+        let east = admin.department("华东", None).await;
+        let north = admin.department("华北", None).await;
+        let manager = admin.role_id("sales_manager").await;
+        admin.user("m_east", Some(east), &[manager]).await;
+        let other = admin.user("m_north", Some(north), &[manager]).await;
+        let boss = app.api("m_east", "password-123").await;
+        let mut own = vec![];
+        for name in ["东一", "东二", "东三"] {
+            let c = boss
+                .ok("POST", "/api/v1/customers", Some(json!({ "name": name })))
+                .await;
+            own.push(c["id"].as_i64().unwrap());
+        }
+        let foreign = admin
+            .ok("POST", "/api/v1/customers", Some(json!({ "name": "北方" })))
+            .await;
+        let foreign_id = foreign["id"].as_i64().unwrap();
+        admin
+            .ok(
+                "POST",
+                &format!("/api/v1/customers/{foreign_id}/transfer"),
+                Some(json!({ "owner_id": other })),
+            )
+            .await;
+        let web = app.browser_client();
+        let r = web
+            .post(app.url("/login"))
+            .form(&[("username", "m_east"), ("password", "password-123")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let bulk = |pairs: Vec<(&'static str, String)>| {
+            let web = web.clone();
+            let url = app.url("/customers/bulk");
+            async move { web.post(url).form(&pairs).send().await.unwrap() }
+        };
+        let v = boss.ok("GET", "/api/v1/customers", None).await;
+        assert_eq!(v["items"].as_array().unwrap().len(), 3, "{b:?}: before {v}");
+        // One record outside the scope among the selection: nothing is deleted.
+        let mut pairs: Vec<(&str, String)> = own.iter().map(|id| ("ids", id.to_string())).collect();
+        pairs.push(("ids", foreign_id.to_string()));
+        pairs.push(("action", "delete".into()));
+        let r = bulk(pairs).await;
+        assert_eq!(r.status(), 404, "{b:?}");
+        let v = boss.ok("GET", "/api/v1/customers", None).await;
+        let bin = boss.ok("GET", "/api/v1/customers/recycle-bin", None).await;
+        assert_eq!(
+            v["items"].as_array().unwrap().len(),
+            3,
+            "{b:?}: half done {v} bin {bin}"
+        );
+        // The selection exported, in the list's columns.
+        let mut pairs: Vec<(&str, String)> =
+            own[..2].iter().map(|id| ("ids", id.to_string())).collect();
+        pairs.push(("action", "export_csv".into()));
+        pairs.push(("columns", "name,phone".into()));
+        let r = bulk(pairs).await;
+        assert_eq!(r.status(), 303, "{b:?}");
+        let to = r.headers()["location"].to_str().unwrap().to_owned();
+        assert!(
+            to.starts_with("/api/v1/customers/export?format=csv"),
+            "{to}"
+        );
+        let csv = web
+            .get(app.url(&to))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let lines: Vec<&str> = csv.trim_end().lines().collect();
+        assert_eq!(lines.len(), 3, "{b:?}: {csv}");
+        assert!(
+            csv.contains("东一") && csv.contains("东二") && !csv.contains("东三"),
+            "{csv}"
+        );
+        // The exported selection never reaches outside the scope either.
+        let r = web
+            .get(app.url(&format!(
+                "/api/v1/customers/export?format=csv&f.id.in={foreign_id}"
+            )))
+            .send()
+            .await
+            .unwrap();
+        let csv = r.text().await.unwrap();
+        assert!(!csv.contains("北方"), "{b:?}: {csv}");
+        // All the selection deleted at once.
+        let mut pairs: Vec<(&str, String)> = own.iter().map(|id| ("ids", id.to_string())).collect();
+        pairs.push(("action", "delete".into()));
+        assert_eq!(bulk(pairs).await.status(), 303);
+        let v = boss.ok("GET", "/api/v1/customers", None).await;
+        assert!(v["items"].as_array().unwrap().is_empty(), "{b:?}");
+        app.finish().await;
+    }
+}

@@ -35,15 +35,15 @@ impl Op {
     /// The operators that fit a kind of field, in the order a filter builder offers them.
     pub fn for_kind(kind: FieldKind) -> &'static [Op] {
         match kind {
-            k if k.is_numeric() => &[Eq, Ne, Gt, Gte, Lt, Lte, Between, Empty, NotEmpty],
-            FieldKind::Date => &[Eq, Ne, Lt, Gt, Lte, Gte, Between, Empty, NotEmpty],
-            // A moment is compared with days, where "not on that day" is not one comparison.
-            FieldKind::DateTime => &[Eq, Lt, Gt, Lte, Gte, Between, Empty, NotEmpty],
             FieldKind::Select
             | FieldKind::User
             | FieldKind::Department
             | FieldKind::Region
             | FieldKind::Relation(_) => &[Eq, Ne, In, Empty, NotEmpty],
+            k if k.is_numeric() => &[Eq, Ne, Gt, Gte, Lt, Lte, Between, In, Empty, NotEmpty],
+            FieldKind::Date => &[Eq, Ne, Lt, Gt, Lte, Gte, Between, Empty, NotEmpty],
+            // A moment is compared with days, where "not on that day" is not one comparison.
+            FieldKind::DateTime => &[Eq, Lt, Gt, Lte, Gte, Between, Empty, NotEmpty],
             FieldKind::MultiSelect => &[Contains, Empty, NotEmpty],
             FieldKind::Checkbox => &[Eq],
             _ => &[Eq, Ne, Contains, StartsWith, In, Empty, NotEmpty],
@@ -168,7 +168,10 @@ pub(super) fn condition_sql(backend: Backend, c: &Condition, sql: &mut Sql) -> S
             let (Some(lo), Some(hi)) = (values.first(), values.get(1)) else {
                 return "1 = 0".into();
             };
-            let (lo, hi) = (sql.param(bind(backend, f, lo)), sql.param(bind(backend, f, hi)));
+            let (lo, hi) = (
+                sql.param(bind(backend, f, lo)),
+                sql.param(bind(backend, f, hi)),
+            );
             format!("({col} >= {lo} AND {col} <= {hi})")
         }
         // "Not X" and "unchecked" include the records that hold nothing.

@@ -286,7 +286,9 @@ fn cursor_bind(backend: Backend, f: Option<&FieldDef>, v: &Value) -> Bind {
         Some(f) if !f.custom && matches!(f.kind, FieldKind::Date | FieldKind::DateTime) => {
             match (backend, f.kind, empty) {
                 (Backend::Sqlite, _, true) => Bind::Text(Some(String::new())),
-                (Backend::Postgres, FieldKind::Date, true) => Bind::Date(NaiveDate::from_ymd_opt(1, 1, 1)),
+                (Backend::Postgres, FieldKind::Date, true) => {
+                    Bind::Date(NaiveDate::from_ymd_opt(1, 1, 1))
+                }
                 (Backend::Postgres, _, true) => Bind::Time(
                     NaiveDate::from_ymd_opt(1, 1, 1)
                         .and_then(|d| d.and_hms_opt(0, 0, 0))
@@ -345,9 +347,12 @@ pub async fn list_counted(
             cap + 1
         );
         let n: i64 = on_db!(db, read, |p| {
-            bind_all!(sqlx::query_scalar(sqlx::AssertSqlSafe(text.as_str())), &sql.binds)
-                .fetch_one(p)
-                .await
+            bind_all!(
+                sqlx::query_scalar(sqlx::AssertSqlSafe(text.as_str())),
+                &sql.binds
+            )
+            .fetch_one(p)
+            .await
         })?;
         Some(n)
     };
@@ -444,7 +449,10 @@ async fn page(db: &Db, fs: &Fields, q: &ListQuery, cond: Sql) -> Result<Vec<Reco
     let key = sort_expr(backend, q.sort);
     let desc = (q.descending || q.sort.is_none()) != q.reverse;
     if let Some(c) = &q.after {
-        let (cmp, v) = (if desc { "<" } else { ">" }, cursor_bind(backend, q.sort, &c.value));
+        let (cmp, v) = (
+            if desc { "<" } else { ">" },
+            cursor_bind(backend, q.sort, &c.value),
+        );
         if q.sort.is_none() {
             let p = sql.param(Bind::Int(Some(c.id)));
             sql.text += &format!(" AND t.id {cmp} {p}");
@@ -482,6 +490,7 @@ pub fn cursor_of(r: &Record, sort: Option<&FieldDef>) -> Cursor {
         None => json!(r.id),
         Some(f) if f.system => {
             let v = match f.code {
+                "id" => json!(r.id),
                 "owner_id" => json!(r.owner_id),
                 "department_id" => json!(r.department_id),
                 "created_by" => json!(r.created_by),

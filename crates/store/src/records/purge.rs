@@ -10,11 +10,11 @@
 //! until that record is purged first.
 
 use guanxi_core::Grant;
-use guanxi_core::engine::{FieldDef, Fields, ModuleDef};
 use guanxi_core::Module;
+use guanxi_core::engine::{FieldDef, Fields, ModuleDef};
 use serde_json::{Value, json};
 
-use super::{RecordError, Record, scope, tx_fetch};
+use super::{Record, RecordError, scope, tx_fetch};
 use crate::audit::Actor;
 use crate::custom_fields::expr;
 use crate::{StoreError, Tx, now, on_tx};
@@ -123,8 +123,7 @@ pub async fn purge(
     for r in references {
         unlink_deleted(tx, def, r, id, actor).await?;
     }
-    crate::search::index_record(tx, def, id, &crate::search::text_of(fs, &rec.values), "")
-        .await?;
+    crate::search::index_record(tx, def, id, &crate::search::text_of(fs, &rec.values), "").await?;
     // Rows of every module, by module and id.
     for sql in [
         "DELETE FROM attachments WHERE module = $1 AND record_id = $2",
@@ -243,12 +242,11 @@ async fn unlink_deleted(
         r.def.table,
         r.condition(backend, target)
     );
-    let rows: Vec<(i64, i32)> = on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
-        select.as_str()
-    ))
-    .bind(id)
-    .fetch_all(&mut *c)
-    .await)?;
+    let rows: Vec<(i64, i32)> =
+        on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(select.as_str()))
+            .bind(id)
+            .fetch_all(&mut *c)
+            .await)?;
     if rows.is_empty() {
         return Ok(());
     }

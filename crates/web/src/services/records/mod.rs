@@ -15,6 +15,7 @@ use crate::error::{AppError, AppResult};
 use crate::services::hooks::{self, Change};
 use crate::state::AppState;
 
+pub mod bulk;
 mod check;
 mod purge;
 
@@ -111,13 +112,14 @@ pub async fn create_confirmed(
 ) -> AppResult<Record> {
     let g = auth.principal.authorize(def.module, Action::Create)?;
     let fs = fields(state, def).await?;
-    let input = &take_organisation_name(state, auth, def, input).await?;
-    let mut values = check(state, auth, &fs, input, true).await?;
+    let (input, organisation) = take_organisation_name(def, input)?;
+    let mut values = check(state, auth, &fs, &input, true).await?;
     derive(def, &mut values);
     if def.module == Module::FollowUps && values.get("at").is_none_or(Value::is_null) {
         values.insert("at".into(), json!(guanxi_store::now().to_rfc3339()));
     }
     check_duplicates(state, auth, &fs, &values, None, confirmed).await?;
+    link_organisation(state, auth, &fs, &mut values, organisation).await?;
     let owner = match owner_id {
         Some(o) if o != auth.principal.user_id => {
             auth.principal.authorize(def.module, Action::Assign)?;
@@ -235,21 +237,53 @@ async fn resolve_organisation(state: &AppState, auth: &Auth, name: &str) -> AppR
     Ok(org.id)
 }
 
-async fn take_organisation_name(
-    state: &AppState,
-    auth: &Auth,
-    def: &ModuleDef,
-    input: &Values,
-) -> AppResult<Values> {
+/// Takes a contact's organisation name (单位) out of its input: the input without it, and the
+/// name, checked, for [`link_organisation`].
+fn take_organisation_name(def: &ModuleDef, input: &Values) -> AppResult<(Values, Option<String>)> {
     let mut input = input.clone();
+    let mut name = None;
     if def.module == Module::Contacts
         && let Some(v) = input.remove("organisation_name")
-        && let Some(name) = v.as_str().filter(|n| !n.trim().is_empty())
+        && let Some(n) = v.as_str().filter(|n| !n.trim().is_empty())
     {
-        let id = resolve_organisation(state, auth, name).await?;
-        input.insert("organisation_id".into(), json!(id));
+        name = Some(guanxi_core::validate::required_text(
+            "organisation_name",
+            n,
+            100,
+        )?);
     }
-    Ok(input)
+    Ok((input, name))
+}
+
+/// Links the organisation a contact names, found or created. Called once the contact's own
+/// input has passed its checks, so a refused contact leaves no new organisation behind; an
+/// existing one outside the caller's scope is refused on the name the caller gave.
+async fn link_organisation(
+    state: &AppState,
+    auth: &Auth,
+    fs: &Fields,
+    values: &mut Values,
+    name: Option<String>,
+) -> AppResult<()> {
+    let Some(name) = name else {
+        return Ok(());
+    };
+    let mut link = Values::new();
+    link.insert(
+        "organisation_id".into(),
+        json!(resolve_organisation(state, auth, &name).await?),
+    );
+    let link = check(state, auth, fs, &link, false)
+        .await
+        .map_err(|e| match e {
+            AppError::Validation(_) => AppError::Validation(vec![FieldError::new(
+                "organisation_name",
+                "error-relation",
+            )]),
+            other => other,
+        })?;
+    values.extend(link);
+    Ok(())
 }
 
 /// Values the system keeps in step with others (the pinyin of a customer's name).
@@ -293,10 +327,15 @@ pub async fn update_confirmed(
         .filter(|(k, v)| current.values.get(*k) != Some(*v))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let input = &take_organisation_name(state, auth, def, &input).await?;
-    let mut values = check(state, auth, &fs, input, false).await?;
+    let (input, organisation) = take_organisation_name(def, &input)?;
+    let mut values = check(state, auth, &fs, &input, false).await?;
     derive(def, &mut values);
     check_duplicates(state, auth, &fs, &values, Some(id), confirmed).await?;
+    // A stale save creates no organisation either.
+    if organisation.is_some() && current.version != version {
+        return Err(RecordError::Conflict(Box::new(current)).into());
+    }
+    link_organisation(state, auth, &fs, &mut values, organisation).await?;
     let mut tx = state.db.begin().await?;
     let (rec, changed) =
         records::update(&mut tx, &fs, &g, id, version, &values, &auth.actor).await?;

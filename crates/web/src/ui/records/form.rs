@@ -5,6 +5,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use guanxi_core::convert::convert;
 use guanxi_core::engine::{FieldKind, Fields, ModuleDef};
 use guanxi_store::records::Values;
 use serde_json::{Value, json};
@@ -300,20 +301,26 @@ async fn save(
                 render(state, auth, def, Some(id), current_version, &shown, vec![]).await;
             let rec = svc::get(state, auth, def, id).await?;
             let fs = svc::fields(state, def).await?;
-            let look = Lookups::load(state, auth, &fs, &[&rec]).await;
+            // The form's text as the record would hold it (ids as numbers...), so that only
+            // real differences are shown.
+            let mine = guanxi_store::records::Record {
+                values: stored(state, &fs, &shown).await,
+                ..rec.clone()
+            };
+            let look = Lookups::load(state, auth, &fs, &[&rec, &mine]).await;
             let diffs = fs
                 .editable()
                 .filter(|f| {
-                    shown
+                    mine.values
                         .get(f.code)
-                        .is_some_and(|v| Some(v) != current.get(f.code))
+                        .is_some_and(|v| !same(v, current.get(f.code)))
                 })
                 .map(|f| {
                     let tz = &auth.principal.time_zone;
                     (
                         f.label_in(def, tr.0),
                         look.display(f, current.get(f.code), tr, tz),
-                        look.display(f, shown.get(f.code), tr, tz),
+                        look.display(f, mine.values.get(f.code), tr, tz),
                     )
                 })
                 .collect();
@@ -322,6 +329,34 @@ async fn save(
         }
         Err(e) => Err(e),
     }
+}
+
+/// Submitted values converted as a save would store them; one that does not convert stays as
+/// typed.
+async fn stored(state: &AppState, fs: &Fields, shown: &Values) -> Values {
+    let Ok(lk) = crate::services::lookups::for_input(state, fs, shown).await else {
+        return shown.clone();
+    };
+    shown
+        .iter()
+        .map(|(k, v)| {
+            let f = fs.field(k);
+            let v = f.and_then(|f| convert(f, v, &lk).ok()).unwrap_or(v.clone());
+            (k.clone(), v)
+        })
+        .collect()
+}
+
+/// Whether a submitted value is the stored one; nothing, an unticked box and no choice are the
+/// same.
+fn same(mine: &Value, theirs: Option<&Value>) -> bool {
+    let blank = |v: Option<&Value>| match v {
+        None | Some(Value::Null | Value::Bool(false)) => true,
+        Some(Value::String(s)) => s.is_empty(),
+        Some(Value::Array(a)) => a.is_empty(),
+        _ => false,
+    };
+    Some(mine) == theirs || (blank(Some(mine)) && blank(theirs))
 }
 
 pub async fn update(

@@ -60,6 +60,8 @@ pub struct ListPage {
     can_import: bool,
     /// The export link's query: the list's filter and sort, and its columns as `columns`.
     export: Option<String>,
+    /// The shown columns for exporting selected rows (with the `export` permission).
+    export_columns: Option<String>,
     bin: bool,
     /// The recycle bin of an administrator: rows may be deleted for good.
     can_purge: bool,
@@ -359,6 +361,12 @@ async fn render(
             .principal
             .can(def.module, Action::Export)
             .then(|| export_query(&pairs, def.title, &chosen_codes)),
+        export_columns: auth.principal.can(def.module, Action::Export).then(|| {
+            std::iter::once(def.title)
+                .chain(chosen_codes.iter().copied())
+                .collect::<Vec<_>>()
+                .join(",")
+        }),
         bin,
         can_purge: bin && svc::may_purge(auth),
         users,
@@ -446,16 +454,32 @@ pub async fn bulk(
             let owner = form
                 .opt_id("owner_id")
                 .ok_or(AppError::BadRequest("error-user-missing"))?;
-            for id in &ids {
-                svc::transfer(&state, &auth, def, *id, owner).await?;
-            }
+            svc::bulk::transfer_many(&state, &auth, def, &ids, owner).await?;
             "flash-transferred"
         }
         "delete" => {
-            for id in &ids {
-                svc::delete(&state, &auth, def, *id).await?;
-            }
+            svc::bulk::delete_many(&state, &auth, def, &ids).await?;
             "flash-deleted"
+        }
+        // The selected rows through the list's export (its columns, scope and audit entry).
+        "export_csv" | "export_xlsx" => {
+            auth.principal.authorize(def.module, Action::Export)?;
+            if ids.len() > svc::bulk::MAX {
+                return Err(AppError::BadRequest("error-bulk-too-many"));
+            }
+            let format = form.get("action").trim_start_matches("export_");
+            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+            let query = query_string(
+                &[
+                    ("format".into(), format.into()),
+                    ("f.id.in".into(), list.join(",")),
+                    ("columns".into(), form.get("columns").into()),
+                ],
+                &[],
+            );
+            return Ok(
+                Redirect::to(&format!("/api/v1/{}/export?{query}", def.code)).into_response(),
+            );
         }
         _ => return Err(AppError::BadRequest("error-bulk-action")),
     };
