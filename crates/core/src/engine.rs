@@ -309,6 +309,8 @@ pub struct ModuleDef {
     pub related: &'static [RelatedList],
     /// Field sets that identify a duplicate (each set compared after normalisation).
     pub duplicate_keys: &'static [&'static [&'static str]],
+    /// Records have collaborators (协作人) besides their owner.
+    pub collaborators: bool,
 }
 
 impl ModuleDef {
@@ -369,6 +371,7 @@ pub static CUSTOMERS: ModuleDef = ModuleDef {
         },
     ],
     duplicate_keys: &[&["name"], &["phone"]],
+    collaborators: true,
 };
 
 pub static CONTACTS: ModuleDef = ModuleDef {
@@ -401,6 +404,7 @@ pub static CONTACTS: ModuleDef = ModuleDef {
         via: "contact_id",
     }],
     duplicate_keys: &[&["mobile"], &["email"]],
+    collaborators: false,
 };
 
 pub static ORGANISATIONS: ModuleDef = ModuleDef {
@@ -423,6 +427,7 @@ pub static ORGANISATIONS: ModuleDef = ModuleDef {
         via: "organisation_id",
     }],
     duplicate_keys: &[&["name"], &["credit_code"]],
+    collaborators: false,
 };
 
 /// 跟进记录: a call, visit, message... with a customer (and optionally one of its contacts), the
@@ -453,6 +458,7 @@ pub static FOLLOW_UPS: ModuleDef = ModuleDef {
     ],
     related: &[],
     duplicate_keys: &[],
+    collaborators: false,
 };
 
 /// The columns every module table has besides its declared fields (`id` filters a selection).

@@ -222,6 +222,8 @@ pub struct Principal {
     /// A role demands two-factor login and the user has not set it up yet: until they do, the
     /// only pages open to them are the set-up page and sign-out.
     pub needs_totp_setup: bool,
+    /// The user collaborates (协作人) on some record: view and edit grants reach those too.
+    pub collaborates: bool,
     permissions: BTreeMap<Module, ModulePermission>,
     /// The user's own department and every department below it.
     department_tree: Vec<i64>,
@@ -258,6 +260,7 @@ impl Principal {
             locale,
             time_zone,
             needs_totp_setup: false,
+            collaborates: false,
             permissions,
             department_tree,
         }
@@ -296,6 +299,7 @@ impl Principal {
             module,
             action,
             user_id: self.user_id,
+            collaborates: self.collaborates && matches!(action, Action::View | Action::Edit),
             filter,
         })
     }
@@ -321,6 +325,8 @@ pub struct Grant {
     module: Module,
     action: Action,
     user_id: i64,
+    /// Records the user collaborates on are in scope too (view and edit grants only).
+    collaborates: bool,
     filter: ScopeFilter,
 }
 
@@ -339,6 +345,12 @@ impl Grant {
 
     pub fn filter(&self) -> &ScopeFilter {
         &self.filter
+    }
+
+    /// Whether records the user collaborates on are added to the scope (a view or edit grant of
+    /// a user who collaborates on something, short of the whole module).
+    pub fn via_collaboration(&self) -> bool {
+        self.collaborates && self.filter != ScopeFilter::All
     }
 
     /// Whether a record with this owner and department is inside the scope.

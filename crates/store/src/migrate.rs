@@ -96,6 +96,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0014_fall_back_warnings.sql"),
         postgres: include_str!("../migrations/postgres/0014_fall_back_warnings.sql"),
     },
+    Migration {
+        version: 15,
+        name: "collaborators",
+        sqlite: include_str!("../migrations/sqlite/0015_collaborators.sql"),
+        postgres: include_str!("../migrations/postgres/0015_collaborators.sql"),
+    },
 ];
 
 /// Applies every migration not applied yet; returns how many ran.

@@ -122,5 +122,6 @@ async fn build(db: &Db, row: Row) -> Result<Principal> {
         tree,
     );
     p.needs_totp_setup = needs_totp_setup;
+    p.collaborates = crate::records::collaborators::any_for(db, p.user_id).await?;
     Ok(p)
 }

@@ -103,6 +103,58 @@ async fn a_stale_form_shows_what_changed_and_overwrites_nothing() {
 }
 
 #[tokio::test]
+async fn a_conflict_lists_only_real_differences() {
+    for b in backends() {
+        let app = TestApp::spawn(b).await;
+        let api = app.admin().await;
+        let mut customers = vec![];
+        for name in ["杭州云峰科技", "宁波海港贸易"] {
+            customers.push(id_of(
+                &api.ok("POST", "/api/v1/customers", Some(json!({"name": name})))
+                    .await,
+            ));
+        }
+        let k = api.ok("POST", "/api/v1/contacts", Some(json!({"name": "孙八", "title": "经理", "birthday": "1990-05-01", "customer_id": customers[0]}))).await;
+        let kid = id_of(&k);
+        let web = web_login(&app, "admin", ADMIN_PASSWORD).await;
+        let mut form = form_fields(
+            &html(&web, app.url(&format!("/contacts/{kid}/edit"))).await,
+            "record-form",
+        );
+        api.ok(
+            "PATCH",
+            &format!("/api/v1/contacts/{kid}"),
+            Some(json!({"version": 1, "title": "总监"})),
+        )
+        .await;
+        set(&mut form, "wechat", "wx_sun");
+        set(&mut form, "customer_id", &customers[1].to_string());
+        let (s, _, page) = post(&web, app.url(&format!("/contacts/{kid}")), &form).await;
+        assert_eq!(s, 409, "{b:?}");
+        // Not the relation kept as it was (sent as text), nor the unticked box (never set):
+        // the relation the user chose is named, like theirs.
+        let rows = table_rows(between(&page, "id=\"conflict\"", "</table>"));
+        assert_eq!(
+            rows,
+            [
+                vec!["职务", "总监", "经理"],
+                vec!["微信", "", "wx_sun"],
+                vec!["客户", "杭州云峰科技", "宁波海港贸易"]
+            ],
+            "{b:?}"
+        );
+        let now = api
+            .ok("GET", &format!("/api/v1/contacts/{kid}"), None)
+            .await;
+        assert_eq!(
+            (&now["wechat"], &now["customer_id"]),
+            (&json!(null), &json!(customers[0]))
+        );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn shared_views_reach_everyone_personal_views_stay_personal() {
     for b in backends() {
         let app = TestApp::spawn(b).await;
@@ -146,14 +198,7 @@ async fn shared_views_reach_everyone_personal_views_stay_personal() {
         )
         .await;
         assert_eq!(s, 303, "{b:?}");
-        let shared: i64 = to
-            .strip_prefix("/customers?view=")
-            .unwrap()
-            .split('&')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let shared: i64 = view_id(&to);
         // Another user has it among his tabs; opening it applies the filter (in his scope).
         let tab = format!("href=\"/customers?view={shared}\"");
         let list = html(&w1, app.url("/customers")).await;
@@ -191,14 +236,7 @@ async fn shared_views_reach_everyone_personal_views_stay_personal() {
         )
         .await;
         assert_eq!(s, 303);
-        let personal: i64 = to
-            .strip_prefix("/customers?view=")
-            .unwrap()
-            .split('&')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let personal: i64 = view_id(&to);
         let list = html(&w1, app.url(&format!("/customers?view={personal}"))).await;
         assert!(
             list.contains("视图乙制造") && !list.contains("视图甲IT"),
@@ -393,4 +431,10 @@ async fn a_copy_starts_from_the_record_and_leaks_nothing_out_of_scope() {
         }
         app.finish().await;
     }
+}
+
+/// The view a save redirected to (`/customers?view=7&ok=...`).
+fn view_id(to: &str) -> i64 {
+    let rest = to.strip_prefix("/customers?view=").unwrap();
+    rest.split('&').next().unwrap().parse().unwrap()
 }

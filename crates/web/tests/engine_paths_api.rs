@@ -252,6 +252,72 @@ async fn contacts_name_their_organisation() {
             (422, true),
             "{b:?}: {v}"
         );
+        // A contact refused for its own input leaves no organisation behind.
+        let (s, v) = api
+            .post(
+                "/api/v1/contacts",
+                json!({"name": "孤儿", "email": "bad", "organisation_name": "孤儿单位"}),
+            )
+            .await;
+        assert_eq!(
+            (s, v["error"]["fields"]["email"].is_string()),
+            (422, true),
+            "{b:?}: {v}"
+        );
+        let (s, _) = api
+            .call(
+                "PATCH",
+                &format!("/api/v1/contacts/{kid}"),
+                Some(json!({"version": 1, "organisation_name": "过时单位"})),
+            )
+            .await;
+        assert_eq!(s, 409, "{b:?}: a stale save");
+        assert_eq!(
+            orgs().await,
+            3,
+            "{b:?}: no organisation made by refused requests"
+        );
+        // A name that matches an organisation outside the caller's scope is refused on the name.
+        let sales = api.role_id("sales").await;
+        api.user("s1", None, &[sales]).await;
+        let s1 = app.api("s1", "password-123").await;
+        let (s, v) = s1
+            .post(
+                "/api/v1/contacts",
+                json!({"name": "周九", "organisation_name": "宁波新单位"}),
+            )
+            .await;
+        assert_eq!(
+            (s, v["error"]["fields"]["organisation_name"].is_string()),
+            (422, true),
+            "{b:?}: {v}"
+        );
+        assert_eq!(
+            (
+                orgs().await,
+                s1.ok("GET", "/api/v1/contacts", None).await["items"]
+                    .as_array()
+                    .unwrap()
+                    .len()
+            ),
+            (3, 0)
+        );
+        // His own new one is created for him.
+        let k = s1
+            .ok(
+                "POST",
+                "/api/v1/contacts",
+                Some(json!({"name": "周九", "organisation_name": "台州自己的单位"})),
+            )
+            .await;
+        let o = s1
+            .ok(
+                "GET",
+                &format!("/api/v1/organisations/{}", k["organisation_id"]),
+                None,
+            )
+            .await;
+        assert_eq!(o["name"], "台州自己的单位", "{b:?}");
         app.finish().await;
     }
 }

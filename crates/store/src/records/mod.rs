@@ -194,6 +194,7 @@ pub const HISTORY_COLUMNS: [&str; 10] = [
 ];
 
 mod batch;
+pub mod collaborators;
 mod filter;
 mod history;
 mod purge;
@@ -228,7 +229,11 @@ fn scope(def: &ModuleDef, grant: &Grant) -> String {
         "a grant for another module was passed to {}",
         def.code
     );
-    grant.sql_predicate("t.owner_id", "t.department_id")
+    let own = grant.sql_predicate("t.owner_id", "t.department_id");
+    match collaborators::clause(def, grant) {
+        Some(shared) => format!("({own} OR {shared})"),
+        None => own,
+    }
 }
 
 /// Keyset position: the sort value and id of the last row of the previous page.

@@ -178,7 +178,7 @@ pub async fn insert(
 }
 
 /// Loads a record for a write and checks scope, deletion, lock and version.
-async fn for_write(
+pub(super) async fn for_write(
     tx: &mut Tx,
     fs: &Fields,
     grant: &Grant,
@@ -186,7 +186,9 @@ async fn for_write(
     version: Option<i32>,
 ) -> Result<Record> {
     let rec = tx_fetch(tx, fs, id).await?.ok_or(RecordError::NotFound)?;
-    if rec.deleted_at.is_some() || !grant.covers(rec.owner_id, rec.department_id) {
+    let reached = grant.covers(rec.owner_id, rec.department_id)
+        || super::collaborators::includes(tx, fs.def, grant, id).await?;
+    if rec.deleted_at.is_some() || !reached {
         return Err(RecordError::NotFound);
     }
     if let Some(v) = version

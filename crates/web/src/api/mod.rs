@@ -5,6 +5,7 @@ mod account;
 pub mod admin;
 pub mod attachments;
 mod auth;
+mod collaborators;
 mod custom_fields;
 mod dictionary;
 pub mod filters;
@@ -84,6 +85,7 @@ pub fn router() -> Router<AppState> {
         .merge(regions::router())
         .merge(history::router())
         .merge(records::router())
+        .merge(collaborators::router())
         .merge(attachments::router())
         .merge(pools::router())
         .merge(rules::router())

@@ -16,6 +16,7 @@ use crate::services::hooks::{self, Change};
 use crate::state::AppState;
 
 pub mod bulk;
+pub mod collaborators;
 mod check;
 mod purge;
 

@@ -58,6 +58,13 @@ pub struct DetailPage {
     owner: String,
     created: String,
     updated: String,
+    /// Who created and last changed the record.
+    created_by: String,
+    updated_by: String,
+    /// For modules with collaborators (协作人): (user id, name).
+    collaborators: Option<Vec<(i64, String)>>,
+    /// The users who could collaborate (not the owner): (id, name, chosen now).
+    collaborator_choices: Vec<(i64, String, bool)>,
     /// Customers: score, fall-back deadline, ownership timeline and the release form.
     pool_panel: Option<crate::ui::pools::PoolPanel>,
 }
@@ -247,12 +254,27 @@ pub async fn page(
     let related = related.iter().map(|r| r.view(&auth, &look)).collect();
     let (prev, next, jump) = neighbours(&state, def, &fs, &grant, &rec, &dq.list, &tz).await?;
     let can_assign = auth.principal.can(def.module, Action::Assign);
-    let users = if can_assign {
-        guanxi_store::users::list_all(&state.db)
-            .await?
-            .into_iter()
+    let people = guanxi_store::users::list_all(&state.db).await?;
+    let name_of = |id: Option<i64>| {
+        people
+            .iter()
+            .find(|u| Some(u.id) == id)
+            .map(|u| u.display_name.clone())
+            .unwrap_or_default()
+    };
+    let (created_by, updated_by) = (name_of(rec.created_by), name_of(rec.updated_by));
+    let collaborators = if def.collaborators {
+        let cs = guanxi_store::records::collaborators::of(&state.db, def, id).await?;
+        Some(cs.into_iter().map(|c| (c.user_id, c.display_name)).collect())
+    } else {
+        None
+    };
+    // Active users to choose from: a new owner, or collaborators.
+    let users = if can_assign || (can_edit && def.collaborators) {
+        people
+            .iter()
             .filter(|u| u.is_active)
-            .map(|u| (u.id, u.display_name))
+            .map(|u| (u.id, u.display_name.clone()))
             .collect()
     } else {
         vec![]
@@ -275,6 +297,19 @@ pub async fn page(
         owner: rec.owner_name.clone().unwrap_or_default(),
         created: crate::ui::pages::local_time(&rec.created_at, &tz),
         updated: crate::ui::pages::local_time(&rec.updated_at, &tz),
+        created_by,
+        updated_by,
+        collaborator_choices: users
+            .iter()
+            .filter(|(u, _)| collaborators.is_some() && Some(*u) != rec.owner_id)
+            .map(|(u, n)| {
+                let on = collaborators
+                    .as_ref()
+                    .is_some_and(|cs: &Vec<(i64, String)>| cs.iter().any(|(c, _)| c == u));
+                (*u, n.clone(), on)
+            })
+            .collect(),
+        collaborators,
         title,
         fields,
         related,

@@ -3,6 +3,7 @@
 //! actions, related data), the full form, history, the recycle bin and the print view.
 
 mod attachments;
+mod collaborators;
 mod detail;
 mod filters;
 mod form;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/{module}/{id}/lock", post(detail::lock))
         .route("/{module}/{id}/unlock", post(detail::unlock))
         .route("/{module}/{id}/transfer", post(detail::transfer))
+        .route("/{module}/{id}/collaborators", post(collaborators::save))
         .route("/{module}/{id}/history", get(detail::history))
         .route(
             "/{module}/{id}/history/{entry}/restore",

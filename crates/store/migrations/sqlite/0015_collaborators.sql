@@ -1,0 +1,11 @@
+-- Collaborators (协作人): users besides the owner who work on a record. They see it and may
+-- edit it; the data scope of their view and edit grants adds these rows.
+CREATE TABLE record_collaborators (
+    module TEXT NOT NULL,
+    record_id INTEGER NOT NULL,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    added_by INTEGER,
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (module, record_id, user_id)
+);
+CREATE INDEX record_collaborators_user ON record_collaborators(user_id, module, record_id);
