@@ -128,6 +128,7 @@ pub async fn purge(
     for sql in [
         "DELETE FROM attachments WHERE module = $1 AND record_id = $2",
         "DELETE FROM record_history WHERE module = $1 AND record_id = $2",
+        "DELETE FROM record_collaborators WHERE module = $1 AND record_id = $2",
         "DELETE FROM import_items WHERE record_id = $2 \
          AND import_id IN (SELECT id FROM imports WHERE module = $1)",
     ] {
