@@ -968,3 +968,4 @@ record-collaborators-none = No collaborators
 record-collaborators-save = Save collaborators
 audit-action-record-collaborators = Changed collaborators
 field-customers-collaborators = Collaborators
+relation-create-organisation = An organisation name not found is created when you save.

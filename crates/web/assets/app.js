@@ -325,8 +325,15 @@
       text.setAttribute("aria-activedescendant", opts[i].id);
       opts[i].scrollIntoView({ block: "nearest" });
     }
+    var create = box.querySelector(".relation-new");
     function settled() {
       var v = text.value.trim();
+      if (create) {
+        // A name that is not a picked record names a new one (a contact's organisation).
+        create.value = v && v !== chosen ? v : "";
+        if (create.value) id.value = "";
+        return;
+      }
       text.setCustomValidity(v && v !== chosen ? box.getAttribute("data-choose") : "");
     }
     function choose(i) {

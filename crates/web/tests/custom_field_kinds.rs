@@ -111,21 +111,21 @@ async fn every_custom_field_kind_works_end_to_end() {
         for c in &cases {
             let code = c.code();
             let mut rec = [0; 3];
-            for i in 0..3 {
+            for (i, (input, stored)) in c.inputs.iter().zip(&c.stored).enumerate() {
                 let name = format!("{code}-{i}");
                 let (s, v) = api
                     .post(
                         "/api/v1/customers",
-                        json!({ "name": name, code.as_str(): c.inputs[i] }),
+                        json!({ "name": name, code.as_str(): input }),
                     )
                     .await;
                 assert_eq!(s, 201, "{b:?} create {name}: {v}");
                 expect!(
                     bad,
-                    v[&code] == c.stored[i],
+                    v[&code] == *stored,
                     "{code}: created {} ≠ {}",
                     v[&code],
-                    c.stored[i]
+                    stored
                 );
                 rec[i] = v["id"].as_i64().unwrap();
                 let g = api
@@ -133,10 +133,10 @@ async fn every_custom_field_kind_works_end_to_end() {
                     .await;
                 expect!(
                     bad,
-                    g[&code] == c.stored[i],
+                    g[&code] == *stored,
                     "{code}: read {} ≠ {}",
                     g[&code],
-                    c.stored[i]
+                    stored
                 );
             }
             made.push(rec);

@@ -62,6 +62,11 @@ async fn values_from(state: &AppState, fs: &Fields, form: &RawForm) -> AppResult
             v.insert(f.code.to_owned(), val);
         }
     }
+    // A contact naming a new organisation (单位) instead of picking one: created on save.
+    let new_organisation = form.get("organisation_name").trim();
+    if fs.def.module == guanxi_core::Module::Contacts && !new_organisation.is_empty() {
+        v.insert("organisation_name".into(), json!(new_organisation));
+    }
     Ok(v)
 }
 
@@ -409,7 +414,8 @@ pub async fn update_field(
         .parse()
         .map_err(|_| AppError::BadRequest("error-version-required"))?;
     let mut values = values_from(&state, &fs, &form).await?;
-    values.retain(|k, _| k == f.code);
+    // A contact's organisation edited in place may name a new one.
+    values.retain(|k, _| k == f.code || (f.code == "organisation_id" && k == "organisation_name"));
     if values.is_empty() {
         values.insert(f.code.to_owned(), Value::Null);
     }

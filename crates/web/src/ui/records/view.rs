@@ -35,6 +35,9 @@ pub struct FieldView {
     /// For relations: the linked module's code and its title field, which the searching
     /// picker asks the module's API for.
     pub relation: Option<(&'static str, &'static str)>,
+    /// For a contact's organisation: the input a new organisation's name goes in (created on
+    /// save when no existing one is picked).
+    pub create_name: Option<&'static str>,
     /// For regions in forms: the cascading picker (set by [`with_pickers`]).
     pub region_picker: Option<crate::ui::regions_picker::RegionPicker>,
 }
@@ -352,6 +355,8 @@ impl Lookups {
             error: String::new(),
             link,
             relation,
+            create_name: (def.module == guanxi_core::Module::Contacts && f.code == "organisation_id")
+                .then_some("organisation_name"),
             region_picker: None,
         }
     }
