@@ -190,7 +190,15 @@ pub async fn set_index(
 /// The expression a list sorts a field by; NULL sorts as the empty value so keyset pages work.
 pub fn sort_key(backend: Backend, f: &FieldDef) -> String {
     let dated = matches!(f.kind, FieldKind::Date | FieldKind::DateTime);
-    if f.required && !f.custom {
+    if f.kind == FieldKind::Checkbox {
+        // 1, 0, and -1 for empty, the same in both databases (a boolean column cannot fall
+        // back to '' in PostgreSQL, and a custom value there is the text 'true' or 'false').
+        let value = match (backend, f.custom) {
+            (Backend::Postgres, true) => format!("({}::boolean)", expr(backend, f)),
+            _ => expr(backend, f),
+        };
+        format!("COALESCE(CAST({value} AS INTEGER), -1)")
+    } else if f.required && !f.custom {
         expr(backend, f)
     } else if dated && !f.custom && backend == Backend::Postgres {
         // Typed columns: the empty value is the earliest date PostgreSQL and chrono share.
@@ -205,6 +213,18 @@ pub fn sort_key(backend: Backend, f: &FieldDef) -> String {
     } else {
         format!("COALESCE({}, '')", expr(backend, f))
     }
+}
+
+/// A list of codes as the sort key of a multi-select reads it: SQLite's `json_extract` writes
+/// it compactly, PostgreSQL's `->>` with a space after each comma.
+pub fn list_text(backend: Backend, items: &[serde_json::Value]) -> String {
+    let parts: Vec<String> = items.iter().map(|i| i.to_string()).collect();
+    let sep = if backend == Backend::Postgres {
+        ", "
+    } else {
+        ","
+    };
+    format!("[{}]", parts.join(sep))
 }
 
 pub struct Input<'a> {

@@ -20,7 +20,11 @@ async fn collaborators_see_and_edit_until_removed() {
         let zhang = app.api("zhang", "password-123").await;
         let li = app.api("li", "password-123").await;
         let c = zhang
-            .ok("POST", "/api/v1/customers", Some(json!({"name": "宁波协作机械"})))
+            .ok(
+                "POST",
+                "/api/v1/customers",
+                Some(json!({"name": "宁波协作机械"})),
+            )
             .await;
         let id = c["id"].as_i64().unwrap();
         let path = format!("/api/v1/customers/{id}");
@@ -30,15 +34,27 @@ async fn collaborators_see_and_edit_until_removed() {
 
         // Refused: an unknown user, a stale version; the module without collaborators.
         let (s, v) = zhang
-            .call("PUT", &collab, Some(json!({"version": 1, "user_ids": [9999]})))
+            .call(
+                "PUT",
+                &collab,
+                Some(json!({"version": 1, "user_ids": [9999]})),
+            )
             .await;
         assert_eq!(s, 422, "{v}");
         let (s, _) = zhang
-            .call("PUT", &collab, Some(json!({"version": 7, "user_ids": [li_id]})))
+            .call(
+                "PUT",
+                &collab,
+                Some(json!({"version": 7, "user_ids": [li_id]})),
+            )
             .await;
         assert_eq!(s, 409);
         let k = zhang
-            .ok("POST", "/api/v1/contacts", Some(json!({"name": "联系人", "customer_id": id})))
+            .ok(
+                "POST",
+                "/api/v1/contacts",
+                Some(json!({"name": "联系人", "customer_id": id})),
+            )
             .await;
         let (s, _) = zhang
             .get(&format!("/api/v1/contacts/{}/collaborators", k["id"]))
@@ -46,7 +62,11 @@ async fn collaborators_see_and_edit_until_removed() {
         assert_eq!(s, 404);
 
         let v = zhang
-            .ok("PUT", &collab, Some(json!({"version": 1, "user_ids": [li_id]})))
+            .ok(
+                "PUT",
+                &collab,
+                Some(json!({"version": 1, "user_ids": [li_id]})),
+            )
             .await;
         assert_eq!(v["record"]["version"], 2, "{v}");
         assert_eq!(v["collaborators"][0]["display_name"], "li", "{v}");
@@ -58,7 +78,11 @@ async fn collaborators_see_and_edit_until_removed() {
         let found = li
             .ok("GET", "/api/v1/customers?q=%E5%8D%8F%E4%BD%9C", None)
             .await;
-        assert_eq!(found["items"].as_array().unwrap().len(), 1, "{b:?}: search {found}");
+        assert_eq!(
+            found["items"].as_array().unwrap().len(),
+            1,
+            "{b:?}: search {found}"
+        );
         li.ok(
             "PATCH",
             &path,

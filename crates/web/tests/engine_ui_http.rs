@@ -151,11 +151,18 @@ async fn a_contact_form_names_a_new_organisation() {
         let app = TestApp::spawn(b).await;
         let admin = app.admin().await;
         let c = admin
-            .ok("POST", "/api/v1/customers", Some(json!({ "name": "表单客户" })))
+            .ok(
+                "POST",
+                "/api/v1/customers",
+                Some(json!({ "name": "表单客户" })),
+            )
             .await;
         let web = web_login(&app, "admin", ADMIN_PASSWORD).await;
         let form = html(&web, app.url("/contacts/new")).await;
-        assert!(form.contains(r#"name="organisation_name""#), "{b:?}: no name input");
+        assert!(
+            form.contains(r#"name="organisation_name""#),
+            "{b:?}: no name input"
+        );
         let cid = c["id"].as_i64().unwrap().to_string();
         let post = |name: &'static str, org: &'static str| {
             let web = web.clone();
@@ -174,16 +181,32 @@ async fn a_contact_form_names_a_new_organisation() {
                     .unwrap()
             }
         };
-        assert_eq!(post("周一", "宁波新单位有限公司").await.status(), 303, "{b:?}");
-        assert_eq!(post("周二", "宁波新单位有限公司").await.status(), 303, "{b:?}");
+        assert_eq!(
+            post("周一", "宁波新单位有限公司").await.status(),
+            303,
+            "{b:?}"
+        );
+        assert_eq!(
+            post("周二", "宁波新单位有限公司").await.status(),
+            303,
+            "{b:?}"
+        );
         let orgs = admin
-            .ok("GET", "/api/v1/organisations?q=%E5%AE%81%E6%B3%A2%E6%96%B0", None)
+            .ok(
+                "GET",
+                "/api/v1/organisations?q=%E5%AE%81%E6%B3%A2%E6%96%B0",
+                None,
+            )
             .await;
         let items = orgs["items"].as_array().unwrap();
         assert_eq!(items.len(), 1, "{b:?}: created once, then linked: {orgs}");
         let oid = &items[0]["id"];
         let contacts = admin
-            .ok("GET", &format!("/api/v1/contacts?f.organisation_id.eq={oid}"), None)
+            .ok(
+                "GET",
+                &format!("/api/v1/contacts?f.organisation_id.eq={oid}"),
+                None,
+            )
             .await;
         assert_eq!(contacts["items"].as_array().unwrap().len(), 2, "{b:?}");
         app.finish().await;

@@ -69,14 +69,16 @@ pub(super) async fn includes(tx: &mut Tx, def: &ModuleDef, grant: &Grant, id: i6
     if clause(def, grant).is_none() {
         return Ok(false);
     }
-    let n: Option<i64> = on_tx!(tx, |c| sqlx::query_scalar(
+    let n: Option<i64> = on_tx!(tx, |c| {
+        sqlx::query_scalar(
         "SELECT user_id FROM record_collaborators WHERE module = $1 AND record_id = $2 AND user_id = $3"
     )
     .bind(def.code)
     .bind(id)
     .bind(grant.user_id())
     .fetch_optional(&mut *c)
-    .await)?;
+    .await
+    })?;
     Ok(n.is_some())
 }
 
@@ -128,7 +130,12 @@ pub async fn set(
         .bind(id)
         .bind(u)
         .bind(actor.user_id)
-        .bind(before.iter().find(|c| c.user_id == *u).map_or(t, |c| c.added_at))
+        .bind(
+            before
+                .iter()
+                .find(|c| c.user_id == *u)
+                .map_or(t, |c| c.added_at)
+        )
         .execute(&mut *c)
         .await
         .map(|r| r.rows_affected()))?;
@@ -154,7 +161,18 @@ pub async fn set(
         )
     };
     let (old, new) = (names(&before), names(&after));
-    history_line(tx, def, id, rec.version + 1, actor, "update", "collaborators", &old, &new).await?;
+    history_line(
+        tx,
+        def,
+        id,
+        rec.version + 1,
+        actor,
+        "update",
+        "collaborators",
+        &old,
+        &new,
+    )
+    .await?;
     // Principals carry whether their user collaborates on anything.
     crate::cache::invalidate(crate::cache::Topic::People);
     let rec = tx_fetch(tx, fs, id).await?.ok_or(RecordError::NotFound)?;

@@ -304,6 +304,15 @@ fn cursor_bind(backend: Backend, f: Option<&FieldDef>, v: &Value) -> Bind {
         }
         Some(f) if f.kind.is_integer() => Bind::Int(Some(v.as_i64().unwrap_or_default())),
         Some(f) if f.kind.is_numeric() => Bind::Float(Some(v.as_f64().unwrap_or_default())),
+        // Checkboxes sort as 1, 0 and -1 for empty (see `custom_fields::sort_key`).
+        Some(f) if f.kind == FieldKind::Checkbox => {
+            Bind::Int(Some(v.as_bool().map_or(-1, i64::from)))
+        }
+        // A multi-select sorts by the text of its JSON list, as the database writes it.
+        Some(f) if f.kind == FieldKind::MultiSelect => Bind::Text(Some(match v.as_array() {
+            Some(items) => crate::custom_fields::list_text(backend, items),
+            None => String::new(),
+        })),
         Some(_) => Bind::Text(Some(v.as_str().unwrap_or_default().to_owned())),
         None => Bind::Int(Some(v.as_i64().unwrap_or_default())),
     }

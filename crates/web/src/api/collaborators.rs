@@ -30,7 +30,9 @@ async fn list(
     auth: Auth,
     Path((m, i)): Path<(String, String)>,
 ) -> AppResult<axum::Json<Vec<Collaborator>>> {
-    Ok(axum::Json(svc::list(&s, &auth, module(&m)?, id(&i)?).await?))
+    Ok(axum::Json(
+        svc::list(&s, &auth, module(&m)?, id(&i)?).await?,
+    ))
 }
 
 #[derive(Deserialize)]

@@ -157,6 +157,37 @@ fn related_path(def: &ModuleDef, id: &Value) -> Option<Value> {
     Some(p)
 }
 
+/// `/{id}/collaborators` (协作人) of a module that has them: list, and replace at a version.
+fn collaborators_path(tag: &str, id: &Value, record: &str) -> Value {
+    let person = json!({ "type": "object", "properties": {
+        "user_id": { "type": "integer" }, "display_name": { "type": "string" },
+        "added_at": { "type": "string", "format": "date-time" } } });
+    let mut get = op(
+        tag,
+        "Collaborators: users besides the owner who see and edit the record",
+        None,
+        (200, None),
+    );
+    get["responses"]["200"]["content"] =
+        json!({ "application/json": { "schema": { "type": "array", "items": person } } });
+    let mut put = op(
+        tag,
+        "Replace the collaborators: {\"version\", \"user_ids\"}",
+        None,
+        (200, None),
+    );
+    put["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": {
+        "type": "object", "required": ["version", "user_ids"], "properties": {
+            "version": { "type": "integer" },
+            "user_ids": { "type": "array", "items": { "type": "integer" } } } } } } });
+    put["responses"]["200"]["content"] = json!({ "application/json": { "schema": {
+        "type": "object", "properties": { "record": { "$ref": record },
+        "collaborators": { "type": "array", "items": person } } } } });
+    let mut p = json!({ "get": get, "put": put });
+    p["parameters"] = id.clone();
+    p
+}
+
 /// Adds every engine module's paths and schemas to the document.
 pub async fn extend(state: &AppState, doc: &mut Value) {
     for def in MODULES {
@@ -223,6 +254,9 @@ pub async fn extend(state: &AppState, doc: &mut Value) {
             { "name": "entry", "in": "path", "required": true, "schema": { "type": "integer" }, "description": "the id of a field change in the record's history" }
         ]);
         doc["paths"][format!("{base}/{{id}}/history/{{entry}}/restore")] = back;
+        if def.collaborators {
+            doc["paths"][format!("{base}/{{id}}/collaborators")] = collaborators_path(tag, &id, &r);
+        }
         if let Some(related) = related_path(def, &id) {
             doc["paths"][format!("{base}/{{id}}/related/{{other}}")] = related;
         }

@@ -16,8 +16,8 @@ use crate::services::hooks::{self, Change};
 use crate::state::AppState;
 
 pub mod bulk;
-pub mod collaborators;
 mod check;
+pub mod collaborators;
 mod purge;
 
 pub use check::check;
@@ -277,10 +277,9 @@ async fn link_organisation(
     let link = check(state, auth, fs, &link, false)
         .await
         .map_err(|e| match e {
-            AppError::Validation(_) => AppError::Validation(vec![FieldError::new(
-                "organisation_name",
-                "error-relation",
-            )]),
+            AppError::Validation(_) => {
+                AppError::Validation(vec![FieldError::new("organisation_name", "error-relation")])
+            }
             other => other,
         })?;
     values.extend(link);

@@ -265,7 +265,11 @@ pub async fn page(
     let (created_by, updated_by) = (name_of(rec.created_by), name_of(rec.updated_by));
     let collaborators = if def.collaborators {
         let cs = guanxi_store::records::collaborators::of(&state.db, def, id).await?;
-        Some(cs.into_iter().map(|c| (c.user_id, c.display_name)).collect())
+        Some(
+            cs.into_iter()
+                .map(|c| (c.user_id, c.display_name))
+                .collect(),
+        )
     } else {
         None
     };

@@ -355,7 +355,8 @@ impl Lookups {
             error: String::new(),
             link,
             relation,
-            create_name: (def.module == guanxi_core::Module::Contacts && f.code == "organisation_id")
+            create_name: (def.module == guanxi_core::Module::Contacts
+                && f.code == "organisation_id")
                 .then_some("organisation_name"),
             region_picker: None,
         }
