@@ -224,9 +224,9 @@ async fn filters_fit_the_kind_of_field() {
             .unwrap();
         assert_eq!(r.status(), 303);
         let page = web
-            .get(app.url(&format!(
-                "/customers?cond_field=industry&cond_op=in&cond_value=制造业,it&cond_field=cf_staff&cond_op=between&cond_value=5,25"
-            )))
+            .get(app.url(
+                "/customers?cond_field=industry&cond_op=in&cond_value=制造业,it&cond_field=cf_staff&cond_op=between&cond_value=5,25",
+            ))
             .send()
             .await
             .unwrap()
