@@ -431,3 +431,74 @@ async fn bulk_actions_are_all_or_nothing_and_export_the_selection() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn an_indexed_custom_field_is_filtered_and_sorted_through_its_index() {
+    for b in backends() {
+        let app = TestApp::spawn(b).await;
+        let api = app.admin().await;
+        api.ok("POST", "/api/v1/custom-fields/customers", Some(json!({"label_zh": "员工数", "label_en": "Staff", "kind": "integer", "indexed": true}))).await;
+        for i in 0..30 {
+            api.ok(
+                "POST",
+                "/api/v1/customers",
+                Some(json!({"name": format!("索引{i:02}"), "cf_staff": i})),
+            )
+            .await;
+        }
+        let fs = guanxi_store::custom_fields::fields(&app.db, &guanxi_core::engine::CUSTOMERS)
+            .await
+            .unwrap();
+        let f = fs.field("cf_staff").unwrap();
+        let value = guanxi_store::custom_fields::expr(app.db.backend(), f).replace("t.", "");
+        let key = guanxi_store::custom_fields::sort_key(app.db.backend(), f).replace("t.", "");
+        let filter = format!("SELECT id FROM customers WHERE {value} = 7");
+        let sorted = format!("SELECT id FROM customers ORDER BY {key}, id LIMIT 5");
+        let plans: Vec<String> = match &app.db {
+            guanxi_store::Db::Sqlite { read, .. } => {
+                let mut out = vec![];
+                for q in [&filter, &sorted] {
+                    let rows: Vec<(i64, i64, i64, String)> =
+                        sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {q}")))
+                            .fetch_all(read)
+                            .await
+                            .unwrap();
+                    out.push(rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("; "));
+                }
+                out
+            }
+            guanxi_store::Db::Postgres(p) => {
+                let mut c = p.acquire().await.unwrap();
+                sqlx::query("SET enable_seqscan = off")
+                    .execute(&mut *c)
+                    .await
+                    .unwrap();
+                let mut out = vec![];
+                for q in [&filter, &sorted] {
+                    let rows: Vec<(String,)> =
+                        sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN {q}")))
+                            .fetch_all(&mut *c)
+                            .await
+                            .unwrap();
+                    out.push(rows.into_iter().map(|r| r.0).collect::<Vec<_>>().join("; "));
+                }
+                sqlx::query("RESET enable_seqscan")
+                    .execute(&mut *c)
+                    .await
+                    .unwrap();
+                out
+            }
+        };
+        assert!(
+            plans[0].contains("cf_customers_staff"),
+            "{b:?}: {}",
+            plans[0]
+        );
+        assert!(
+            plans[1].contains("cf_customers_staff_sort"),
+            "{b:?}: {}",
+            plans[1]
+        );
+        app.finish().await;
+    }
+}
