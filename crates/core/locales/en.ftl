@@ -969,3 +969,5 @@ record-collaborators-save = Save collaborators
 audit-action-record-collaborators = Changed collaborators
 field-customers-collaborators = Collaborators
 relation-create-organisation = An organisation name not found is created when you save.
+list-separator = {", "}
+error-filter-too-many = “Is one of” takes at most 1,000 values.

@@ -969,3 +969,5 @@ record-collaborators-save = 保存协作人
 audit-action-record-collaborators = 修改协作人
 field-customers-collaborators = 协作人
 relation-create-organisation = 没有找到的单位名称会在保存时自动新建。
+list-separator = 、
+error-filter-too-many = “属于”最多 1000 个值。

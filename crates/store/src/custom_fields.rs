@@ -118,6 +118,15 @@ pub async fn fields(db: &Db, def: &'static ModuleDef) -> Result<Arc<Fields>> {
     .await
 }
 
+/// Every field a module's records may hold a value of: built-in ones and all custom fields,
+/// hidden and retired ones included (their values stay stored).
+pub async fn all_fields(db: &Db, def: &'static ModuleDef) -> Result<Fields> {
+    let mut f = Fields::builtin(def);
+    f.all
+        .extend(definitions(db, def.code).await?.iter().filter_map(as_field));
+    Ok(f)
+}
+
 /// [`fields`] read through the caller's transaction (no second connection while it is held).
 pub async fn tx_fields(tx: &mut Tx, def: &'static ModuleDef) -> Result<Arc<Fields>> {
     let sql = format!(

@@ -416,6 +416,20 @@
   }
   doc.querySelectorAll("[data-relation-picker]").forEach(relationPicker);
 
+  // A full first list page asks the list API how many records match (up to 1,000) once it is
+  // shown, so the page never waits for a count.
+  var counter = doc.querySelector("#record-count[data-count-url]");
+  if (counter) {
+    fetch(counter.getAttribute("data-count-url"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (page) {
+        if (!page || typeof page.count !== "number") return;
+        var text = counter.getAttribute(page.count_more ? "data-more" : "data-one");
+        counter.textContent = text.replace("{n}", page.count.toLocaleString("en-US"));
+      })
+      .catch(function () { /* no count: the list itself is complete */ });
+  }
+
   // Filter builder (templates/record_list.html): a row offers the operators that fit its field
   // and value inputs of the field's type; "is one of" (a multiple select) and "is between" (two
   // inputs) are joined into the one hidden cond_value the server reads. Without the script each

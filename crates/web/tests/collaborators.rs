@@ -91,6 +91,25 @@ async fn collaborators_see_and_edit_until_removed() {
         .await;
         assert_eq!(li.call("DELETE", &path, None).await.0, 404, "{b:?}");
         assert_eq!(li.ok("GET", &collab, None).await[0]["user_id"], li_id);
+        // Locking, sharing further and giving the customer up stay with the owner's side.
+        assert_eq!(
+            li.call("POST", &format!("{path}/lock"), None).await.0,
+            404,
+            "{b:?}"
+        );
+        let (s, _) = li
+            .call(
+                "PUT",
+                &collab,
+                Some(json!({"version": 3, "user_ids": [li_id, 1]})),
+            )
+            .await;
+        assert_eq!(s, 404, "{b:?}");
+        let (s, _) = li
+            .post(&format!("{path}/release"), json!({"reason": "no_need"}))
+            .await;
+        assert_eq!(s, 404, "{b:?}");
+        assert_eq!(zhang.ok("GET", &path, None).await["version"], 3);
 
         // History and audit.
         let h = zhang.ok("GET", &format!("{path}/history"), None).await;
@@ -139,6 +158,41 @@ async fn collaborators_see_and_edit_until_removed() {
         assert_eq!(li.get(&path).await.0, 404, "{b:?}");
         let list = li.ok("GET", "/api/v1/customers", None).await;
         assert!(list["items"].as_array().unwrap().is_empty(), "{b:?}");
+
+        // A customer given back to its pool leaves its collaborators behind with its owner.
+        admin
+            .ok(
+                "POST",
+                "/api/v1/pools",
+                Some(json!({"name": "公海", "fall_back_days": 30, "warn_days": 5,
+                    "members": [{"kind": "department", "ref_id": east}, {"kind": "department", "ref_id": north}]})),
+            )
+            .await;
+        zhang
+            .ok(
+                "PUT",
+                &collab,
+                Some(json!({"version": 4, "user_ids": [li_id]})),
+            )
+            .await;
+        assert_eq!(li.get(&path).await.0, 200, "{b:?}");
+        zhang
+            .ok(
+                "POST",
+                &format!("{path}/release"),
+                Some(json!({"reason": "no_need"})),
+            )
+            .await;
+        let list = li.ok("GET", "/api/v1/customers", None).await;
+        assert!(
+            list["items"].as_array().unwrap().is_empty(),
+            "{b:?}: {list}"
+        );
+        let left =
+            guanxi_store::records::collaborators::of(&app.db, &guanxi_core::engine::CUSTOMERS, id)
+                .await
+                .unwrap();
+        assert!(left.is_empty(), "{b:?}: {left:?}");
         app.finish().await;
     }
 }

@@ -1,5 +1,6 @@
 //! Custom fields through the API on every database: definitions, validation, filters,
-//! sorting, history, the OpenAPI document, retirement and permissions.
+//! sorting, history, the OpenAPI document, relabelling, order, hiding, retirement and
+//! permissions.
 
 mod common;
 
@@ -157,6 +158,86 @@ async fn custom_fields_appear_everywhere_at_once() {
             .0,
             403
         );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn administrators_relabel_reorder_and_hide_fields() {
+    for b in backends() {
+        let app = TestApp::spawn(b).await;
+        let api = app.admin().await;
+        let a = api.ok("POST", "/api/v1/custom-fields/customers", Some(json!({"label_zh": "甲字段", "label_en": "Field A", "kind": "text", "list": true}))).await;
+        let z = api.ok("POST", "/api/v1/custom-fields/customers", Some(json!({"label_zh": "乙字段", "label_en": "Field B", "kind": "text", "list": true}))).await;
+        let c = api
+            .ok(
+                "POST",
+                "/api/v1/customers",
+                Some(json!({"name": "排序客户", "cf_field_a": "一", "cf_field_b": "二"})),
+            )
+            .await;
+        let web = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        web.post(app.url("/login"))
+            .form(&[("username", "admin"), ("password", common::ADMIN_PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        let form = |web: reqwest::Client, url: String| async move {
+            web.get(url).send().await.unwrap().text().await.unwrap()
+        };
+        let page = form(web.clone(), app.url("/customers/new")).await;
+        let (pa, pb) = (page.find("甲字段").unwrap(), page.find("乙字段").unwrap());
+        assert!(pa < pb, "{b:?}: declared order");
+        // Relabel the first and move it after the second.
+        let patch = |id: &serde_json::Value, body: serde_json::Value| {
+            (format!("/api/v1/custom-fields/customers/{id}"), Some(body))
+        };
+        let (p, body) = patch(
+            &a["id"],
+            json!({"label_zh": "甲新名", "label_en": "Field A2", "sort_order": 9, "list": true}),
+        );
+        api.ok("PATCH", &p, body).await;
+        let (p, body) = patch(
+            &z["id"],
+            json!({"label_zh": "乙字段", "label_en": "Field B", "sort_order": 1, "list": true}),
+        );
+        api.ok("PATCH", &p, body).await;
+        let page = form(web.clone(), app.url("/customers/new")).await;
+        assert!(!page.contains("甲字段"), "{b:?}: old label gone");
+        let (pa, pb) = (page.find("甲新名").unwrap(), page.find("乙字段").unwrap());
+        assert!(pb < pa, "{b:?}: new order in the form");
+        let list = form(web.clone(), app.url("/customers")).await;
+        let (pa, pb) = (list.find("甲新名").unwrap(), list.find("乙字段").unwrap());
+        assert!(pb < pa, "{b:?}: new order in the list");
+        // Hidden: out of forms, lists and the API, its values kept for when it comes back.
+        let (p, body) = patch(
+            &z["id"],
+            json!({"label_zh": "乙字段", "label_en": "Field B", "sort_order": 1, "list": true, "hidden": true}),
+        );
+        api.ok("PATCH", &p, body).await;
+        let id = c["id"].as_i64().unwrap();
+        let g = api
+            .ok("GET", &format!("/api/v1/customers/{id}"), None)
+            .await;
+        assert!(g.get("cf_field_b").is_none(), "{b:?}: {g}");
+        assert!(
+            !form(web.clone(), app.url("/customers/new"))
+                .await
+                .contains("乙字段")
+        );
+        let (p, body) = patch(
+            &z["id"],
+            json!({"label_zh": "乙字段", "label_en": "Field B", "sort_order": 1, "list": true, "hidden": false}),
+        );
+        api.ok("PATCH", &p, body).await;
+        let g = api
+            .ok("GET", &format!("/api/v1/customers/{id}"), None)
+            .await;
+        assert_eq!(g["cf_field_b"], "二", "{b:?}");
         app.finish().await;
     }
 }

@@ -93,6 +93,28 @@ async fn duplicates_are_blocked_or_warned_naming_the_owner() {
             )
             .await;
         assert_eq!(s, 201);
+        // By e-mail too, whatever its case; the message names the record and its owner only.
+        zhang
+            .ok(
+                "POST",
+                "/api/v1/contacts",
+                Some(json!({"name": "赵经理", "email": "Zhao.Jingli@Example.com", "mobile": "13922223333"})),
+            )
+            .await;
+        let (s, v) = li
+            .post(
+                "/api/v1/contacts",
+                json!({"name": "另一个人", "email": "zhao.jingli@example.com"}),
+            )
+            .await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (409, Some("duplicate_warning")),
+            "{v}"
+        );
+        let msg = v["error"]["message"].as_str().unwrap();
+        assert!(msg.contains("赵经理") && msg.contains("zhang"), "{msg}");
+        assert!(!msg.contains("13922223333"), "{msg}");
         // Switch customers to warn in the settings.
         let mut settings = admin.ok("GET", "/api/v1/settings", None).await;
         settings["duplicates"] = json!({"customers": "warn"});

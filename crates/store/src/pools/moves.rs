@@ -180,6 +180,7 @@ pub async fn put_in_pool(
     })?;
     if n == 1 {
         super::clear_warnings(tx, &[customer_id]).await?;
+        crate::records::collaborators::leave_with_owner(tx, &[customer_id]).await?;
     }
     Ok(n == 1)
 }

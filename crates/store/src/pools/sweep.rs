@@ -67,7 +67,9 @@ pub async fn fall_back_many(
         .filter(|f| versions.contains_key(&f.id))
         .cloned()
         .collect();
-    clear_warnings(tx, &moved.iter().map(|f| f.id).collect::<Vec<_>>()).await?;
+    let moved_ids: Vec<i64> = moved.iter().map(|f| f.id).collect();
+    clear_warnings(tx, &moved_ids).await?;
+    crate::records::collaborators::leave_with_owner(tx, &moved_ids).await?;
     let t = now();
     let history = moved
         .iter()

@@ -54,13 +54,34 @@ pub async fn any_for(db: &Db, user_id: i64) -> crate::Result<bool> {
 
 /// The SQL over `t` of the records the grant reaches through collaboration, if any.
 pub(super) fn clause(def: &ModuleDef, grant: &Grant) -> Option<String> {
+    // Only while the record has an owner: a customer back in its pool is the pool's, and its
+    // collaborators went with its owner (see [`leave_with_owner`]).
     (def.collaborators && grant.via_collaboration()).then(|| {
         format!(
-            "t.id IN (SELECT record_id FROM record_collaborators WHERE module = '{}' AND user_id = {})",
+            "(t.owner_id IS NOT NULL AND t.id IN (SELECT record_id FROM record_collaborators \
+             WHERE module = '{}' AND user_id = {}))",
             def.code,
             grant.user_id()
         )
     })
+}
+
+/// Customers that went back to a pool lose their collaborators with their owner.
+pub async fn leave_with_owner(tx: &mut Tx, customer_ids: &[i64]) -> crate::Result<()> {
+    if customer_ids.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = customer_ids.iter().map(i64::to_string).collect();
+    let sql = format!(
+        "DELETE FROM record_collaborators WHERE module = 'customers' AND record_id IN ({})",
+        ids.join(", ")
+    );
+    on_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    crate::cache::invalidate(crate::cache::Topic::People);
+    Ok(())
 }
 
 /// Whether the grant reaches the record through collaboration (for writes, inside their
@@ -96,6 +117,10 @@ pub async fn set(
 ) -> Result<(Record, Vec<Collaborator>)> {
     let def = fs.def;
     let rec = for_write(tx, fs, grant, id, Some(version)).await?;
+    // Who works on a record is the owner's side's to decide, not a collaborator's.
+    if !grant.covers(rec.owner_id, rec.department_id) {
+        return Err(RecordError::NotFound);
+    }
     if rec.locked {
         return Err(RecordError::Locked);
     }
@@ -113,6 +138,24 @@ pub async fn set(
         return Ok((rec, before));
     }
     let t = now();
+    // The version moves first, checked: of two saves at the same version only one goes on.
+    let stmt = format!(
+        "UPDATE {} SET version = version + 1, updated_by = $1, updated_at = $2 \
+         WHERE id = $3 AND version = $4",
+        def.table
+    );
+    let moved = on_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(stmt.as_str()))
+        .bind(actor.user_id)
+        .bind(t)
+        .bind(id)
+        .bind(version)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if moved != 1 {
+        let now = tx_fetch(tx, fs, id).await?.ok_or(RecordError::NotFound)?;
+        return Err(RecordError::Conflict(Box::new(now)));
+    }
     on_tx!(tx, |c| sqlx::query(
         "DELETE FROM record_collaborators WHERE module = $1 AND record_id = $2"
     )
@@ -140,17 +183,6 @@ pub async fn set(
         .await
         .map(|r| r.rows_affected()))?;
     }
-    let stmt = format!(
-        "UPDATE {} SET version = version + 1, updated_by = $1, updated_at = $2 WHERE id = $3",
-        def.table
-    );
-    on_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(stmt.as_str()))
-        .bind(actor.user_id)
-        .bind(t)
-        .bind(id)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
     let after = tx_of(tx, def, id).await?;
     let names = |cs: &[Collaborator]| {
         json!(

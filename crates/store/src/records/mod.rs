@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use sqlx::types::Json;
 
 use crate::custom_fields::expr;
-use crate::{Backend, Db, StoreError, Tx, on_db, on_tx};
+use crate::{Db, StoreError, Tx, on_db, on_tx};
 
 pub type Values = Map<String, Value>;
 
@@ -195,6 +195,7 @@ pub const HISTORY_COLUMNS: [&str; 10] = [
 
 mod batch;
 pub mod collaborators;
+mod cursor;
 mod filter;
 mod history;
 mod purge;
@@ -204,6 +205,8 @@ pub use batch::{
     Match, NewRecord, delete_many, department_paths, find_many, insert_many, insert_records,
     match_key, titles, titles_in_scope, tx_find_many,
 };
+pub use cursor::{Cursor, cursor_of};
+use cursor::{cursor_bind, sort_expr};
 pub use filter::{Condition, Op};
 pub use history::{HistoryEntry, history_entry, history_of};
 pub use purge::{PurgeError, Reference, purge};
@@ -234,13 +237,6 @@ fn scope(def: &ModuleDef, grant: &Grant) -> String {
         Some(shared) => format!("({own} OR {shared})"),
         None => own,
     }
-}
-
-/// Keyset position: the sort value and id of the last row of the previous page.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Cursor {
-    pub value: Value,
-    pub id: i64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -276,48 +272,6 @@ impl Sql {
     }
 }
 
-fn sort_expr(backend: Backend, f: Option<&FieldDef>) -> String {
-    match f {
-        None => "t.id".into(),
-        Some(f) => crate::custom_fields::sort_key(backend, f),
-    }
-}
-
-fn cursor_bind(backend: Backend, f: Option<&FieldDef>, v: &Value) -> Bind {
-    let empty = v.is_null() || v.as_str() == Some("");
-    match f {
-        // Typed date columns (see `custom_fields::sort_key`): on PostgreSQL the empty value
-        // is the sentinel date; SQLite stores the text sqlx writes and sorts '' first.
-        Some(f) if !f.custom && matches!(f.kind, FieldKind::Date | FieldKind::DateTime) => {
-            match (backend, f.kind, empty) {
-                (Backend::Sqlite, _, true) => Bind::Text(Some(String::new())),
-                (Backend::Postgres, FieldKind::Date, true) => {
-                    Bind::Date(NaiveDate::from_ymd_opt(1, 1, 1))
-                }
-                (Backend::Postgres, _, true) => Bind::Time(
-                    NaiveDate::from_ymd_opt(1, 1, 1)
-                        .and_then(|d| d.and_hms_opt(0, 0, 0))
-                        .map(|t| t.and_utc()),
-                ),
-                _ => to_bind(f.kind, v).unwrap_or(Bind::Text(None)),
-            }
-        }
-        Some(f) if f.kind.is_integer() => Bind::Int(Some(v.as_i64().unwrap_or_default())),
-        Some(f) if f.kind.is_numeric() => Bind::Float(Some(v.as_f64().unwrap_or_default())),
-        // Checkboxes sort as 1, 0 and -1 for empty (see `custom_fields::sort_key`).
-        Some(f) if f.kind == FieldKind::Checkbox => {
-            Bind::Int(Some(v.as_bool().map_or(-1, i64::from)))
-        }
-        // A multi-select sorts by the text of its JSON list, as the database writes it.
-        Some(f) if f.kind == FieldKind::MultiSelect => Bind::Text(Some(match v.as_array() {
-            Some(items) => crate::custom_fields::list_text(backend, items),
-            None => String::new(),
-        })),
-        Some(_) => Bind::Text(Some(v.as_str().unwrap_or_default().to_owned())),
-        None => Bind::Int(Some(v.as_i64().unwrap_or_default())),
-    }
-}
-
 /// Records in scope matching the query, one page.
 pub async fn list(db: &Db, fs: &Fields, grant: &Grant, q: &ListQuery) -> Result<Vec<Record>> {
     list_where(db, fs, &scope(fs.def, grant), q).await
@@ -341,8 +295,9 @@ async fn list_where(db: &Db, fs: &Fields, within: &str, q: &ListQuery) -> Result
 }
 
 /// A page of the list in scope, and how many records match it counted up to `cap` (a list
-/// shows "1,000+" rather than count a million rows). No count when a quick search had to scan
-/// the scope instead of reading the index: counting would cost more than the page.
+/// shows "1,000+" rather than count a million rows). Only the first page counts; a first page
+/// that is not full is its own count. No count when a quick search had to scan the scope
+/// instead of reading the index: counting would cost more than the page.
 pub async fn list_counted(
     db: &Db,
     fs: &Fields,
@@ -351,26 +306,30 @@ pub async fn list_counted(
     cap: i64,
 ) -> Result<(Vec<Record>, Option<i64>)> {
     let (sql, scanned) = matching(db, fs, &scope(fs.def, grant), q).await?;
-    let count = if scanned {
+    let text = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM {} t WHERE {} LIMIT {}) x",
+        fs.def.table,
+        sql.text,
+        cap + 1
+    );
+    let binds = sql.binds.clone();
+    let items = page(db, fs, q, sql).await?;
+    let count = if scanned || q.after.is_some() {
         None
+    } else if (items.len() as i64) < q.limit {
+        Some(items.len() as i64)
     } else {
-        let text = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM {} t WHERE {} LIMIT {}) x",
-            fs.def.table,
-            sql.text,
-            cap + 1
-        );
         let n: i64 = on_db!(db, read, |p| {
             bind_all!(
                 sqlx::query_scalar(sqlx::AssertSqlSafe(text.as_str())),
-                &sql.binds
+                &binds
             )
             .fetch_one(p)
             .await
         })?;
         Some(n)
     };
-    Ok((page(db, fs, q, sql).await?, count))
+    Ok((items, count))
 }
 
 /// The conditions of a list over `t` (after `WHERE`), and whether its quick search scans.
@@ -496,31 +455,6 @@ async fn page(db: &Db, fs: &Fields, q: &ListQuery, cond: Sql) -> Result<Vec<Reco
             .map(|r| decode!(fs, r))
             .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
     })?)
-}
-
-/// The cursor after a record, for the next page of a list sorted by `sort`.
-pub fn cursor_of(r: &Record, sort: Option<&FieldDef>) -> Cursor {
-    let value = match sort {
-        None => json!(r.id),
-        Some(f) if f.system => {
-            let v = match f.code {
-                "id" => json!(r.id),
-                "owner_id" => json!(r.owner_id),
-                "department_id" => json!(r.department_id),
-                "created_by" => json!(r.created_by),
-                "updated_by" => json!(r.updated_by),
-                "created_at" => json!(r.created_at),
-                _ => json!(r.updated_at),
-            };
-            if v.is_null() { json!(0) } else { v }
-        }
-        Some(f) => match r.values.get(f.code) {
-            Some(Value::Null) | None if f.kind.is_integer() => json!(0),
-            Some(Value::Null) | None => json!(""),
-            Some(v) => v.clone(),
-        },
-    };
-    Cursor { value, id: r.id }
 }
 
 async fn fetch(db: &Db, fs: &Fields, grant: &Grant, id: i64, deleted: bool) -> Result<Record> {

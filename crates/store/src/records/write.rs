@@ -385,6 +385,10 @@ pub async fn set_locked(
     actor: &Actor,
 ) -> Result<Record> {
     let rec = for_write(tx, fs, grant, id, None).await?;
+    // A collaborator edits; locking out the owner's side is not his to do.
+    if !grant.covers(rec.owner_id, rec.department_id) {
+        return Err(RecordError::NotFound);
+    }
     if rec.locked != locked {
         set_flag(
             tx,

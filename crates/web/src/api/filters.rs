@@ -11,6 +11,9 @@ use serde_json::{Value, json};
 
 use crate::error::{AppError, AppResult};
 
+/// The most values one `in` takes (a statement's parameters are limited).
+const MAX_VALUES: usize = 1_000;
+
 fn bad() -> AppError {
     AppError::BadRequest("error-filter")
 }
@@ -43,6 +46,9 @@ pub fn condition(fs: &Fields, key: &str, raw: &str, tz: &str) -> AppResult<Optio
             .collect();
         if op == Op::Between && parts.len() != 2 {
             return Err(AppError::BadRequest("error-filter-between"));
+        }
+        if parts.len() > MAX_VALUES {
+            return Err(AppError::BadRequest("error-filter-too-many"));
         }
         let mut values = vec![];
         for (i, p) in parts.iter().enumerate() {

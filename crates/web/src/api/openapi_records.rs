@@ -120,7 +120,9 @@ fn list_parameters() -> Value {
         { "name": "sort", "in": "query", "schema": { "type": "string" } },
         { "name": "order", "in": "query", "schema": { "type": "string", "enum": ["asc", "desc"] } },
         { "name": "cursor", "in": "query", "schema": { "type": "string" } },
-        { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 500 } }
+        { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 500 } },
+        { "name": "match", "in": "query", "schema": { "type": "string", "enum": ["all", "any"] }, "description": "join the f.<field>.<op> conditions with AND (all) or OR (any)" },
+        { "name": "count", "in": "query", "schema": { "type": "boolean" }, "description": "true: the first page also answers `count` (matches up to 1,000) and `count_more` (more than that)" }
     ])
 }
 
@@ -199,7 +201,7 @@ pub async fn extend(state: &AppState, doc: &mut Value) {
         let r = format!("#/components/schemas/{name}");
         let page = format!("#/components/schemas/{name}_page");
         doc["components"]["schemas"][&name] = record_schema(&fs);
-        doc["components"]["schemas"][format!("{name}_page")] = json!({ "type": "object", "properties": { "items": { "type": "array", "items": { "$ref": r } }, "next_cursor": { "type": ["string", "null"] } } });
+        doc["components"]["schemas"][format!("{name}_page")] = json!({ "type": "object", "properties": { "items": { "type": "array", "items": { "$ref": r } }, "next_cursor": { "type": ["string", "null"] }, "count": { "type": "integer", "description": "with count=true" }, "count_more": { "type": "boolean", "description": "with count=true: more than `count` match" } } });
         let tag = def.code;
         let base = format!("/api/v1/{}", def.code);
         let mut list = op(

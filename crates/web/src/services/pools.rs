@@ -249,6 +249,10 @@ pub async fn release(state: &AppState, auth: &Auth, id: i64, reason: &str) -> Ap
     let g = auth.principal.authorize(Module::Customers, Action::Edit)?;
     let fs = fields(state, &CUSTOMERS).await?;
     let rec = records::get(&state.db, &fs, &g, id).await?;
+    // Giving a customer up is the owner's side's decision, not a collaborator's.
+    if !g.covers(rec.owner_id, rec.department_id) {
+        return Err(AppError::NotFound);
+    }
     if rec.locked {
         return Err(AppError::conflict("error-record-locked"));
     }

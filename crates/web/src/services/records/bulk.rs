@@ -18,14 +18,18 @@ use crate::state::AppState;
 /// The most records one bulk action takes (a list page shows up to 500).
 pub const MAX: usize = 500;
 
-fn checked(ids: &[i64]) -> AppResult<()> {
+/// The selection once each, in id order (a form may send an id twice).
+fn checked(ids: &[i64]) -> AppResult<Vec<i64>> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
     if ids.is_empty() {
         return Err(AppError::BadRequest("error-nothing-selected"));
     }
     if ids.len() > MAX {
         return Err(AppError::BadRequest("error-bulk-too-many"));
     }
-    Ok(())
+    Ok(ids)
 }
 
 /// Transfers every selected record to `owner_id`; returns how many.
@@ -36,7 +40,7 @@ pub async fn transfer_many(
     ids: &[i64],
     owner_id: i64,
 ) -> AppResult<usize> {
-    checked(ids)?;
+    let ids = &checked(ids)?;
     let g = auth.principal.authorize(def.module, Action::Assign)?;
     let new_owner = guanxi_store::users::credentials_by_id(&state.db, owner_id).await;
     if !new_owner.is_ok_and(|u| u.is_active) {
@@ -78,7 +82,7 @@ pub async fn delete_many(
     def: &'static ModuleDef,
     ids: &[i64],
 ) -> AppResult<usize> {
-    checked(ids)?;
+    let ids = &checked(ids)?;
     let g = auth.principal.authorize(def.module, Action::Delete)?;
     let fs = fields(state, def).await?;
     let mut tx = state.db.begin().await?;

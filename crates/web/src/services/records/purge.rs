@@ -28,11 +28,12 @@ pub async fn purge(
     auth.principal.authorize(Module::Settings, Action::Manage)?;
     let g = auth.principal.authorize(def.module, Action::Delete)?;
     let fs = fields(state, def).await?;
+    // Hidden and retired relation fields still hold their links.
     let mut all = vec![];
     for m in MODULES {
-        all.push(fields(state, m).await?);
+        all.push(guanxi_store::custom_fields::all_fields(&state.db, m).await?);
     }
-    let references = Reference::to(def, &all.iter().map(|f| &**f).collect::<Vec<_>>());
+    let references = Reference::to(def, &all.iter().collect::<Vec<_>>());
     let mut tx = state.db.begin().await?;
     let rec = records::purge(&mut tx, &fs, &g, id, &references, &auth.actor)
         .await

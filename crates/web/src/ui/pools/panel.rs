@@ -66,9 +66,12 @@ pub async fn panel(
     let rec = records::get(state, auth, &CUSTOMERS, customer_id)
         .await
         .ok()?;
-    let can_release = rec.owner_id.is_some()
-        && !rec.locked
-        && auth.principal.can(Module::Customers, Action::Edit);
+    // The owner's side releases, not a collaborator (see `services::pools::release`).
+    let own_side = auth
+        .principal
+        .authorize(Module::Customers, Action::Edit)
+        .is_ok_and(|g| g.covers(rec.owner_id, rec.department_id));
+    let can_release = rec.owner_id.is_some() && !rec.locked && own_side;
     let mut p = build(state, &rec, locale, &auth.principal.time_zone, can_release)
         .await
         .ok()?;

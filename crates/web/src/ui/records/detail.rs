@@ -65,6 +65,8 @@ pub struct DetailPage {
     collaborators: Option<Vec<(i64, String)>>,
     /// The users who could collaborate (not the owner): (id, name, chosen now).
     collaborator_choices: Vec<(i64, String, bool)>,
+    /// The record is in the user's own scope (not reached only as a collaborator).
+    own_side: bool,
     /// Customers: score, fall-back deadline, ownership timeline and the release form.
     pool_panel: Option<crate::ui::pools::PoolPanel>,
 }
@@ -254,6 +256,9 @@ pub async fn page(
     let related = related.iter().map(|r| r.view(&auth, &look)).collect();
     let (prev, next, jump) = neighbours(&state, def, &fs, &grant, &rec, &dq.list, &tz).await?;
     let can_assign = auth.principal.can(def.module, Action::Assign);
+    // Reached through the user's own scope, not only as a collaborator: locking and choosing
+    // collaborators are the owner's side's.
+    let own_side = grant.covers(rec.owner_id, rec.department_id);
     let people = guanxi_store::users::list_all(&state.db).await?;
     let name_of = |id: Option<i64>| {
         people
@@ -303,6 +308,7 @@ pub async fn page(
         updated: crate::ui::pages::local_time(&rec.updated_at, &tz),
         created_by,
         updated_by,
+        own_side,
         collaborator_choices: users
             .iter()
             .filter(|(u, _)| collaborators.is_some() && Some(*u) != rec.owner_id)

@@ -34,7 +34,7 @@ const OPS: [Op; 12] = [
 pub struct FilterField {
     pub code: &'static str,
     pub label: String,
-    /// The value input: text, number, money, date, select or checkbox.
+    /// The value input: text, number, money, date or select.
     pub input: &'static str,
     /// The operators that fit, comma-separated.
     pub ops: String,
@@ -207,7 +207,8 @@ pub fn chips(
         .iter()
         .enumerate()
         .filter_map(|(i, (k, v))| {
-            let (code, op) = k.strip_prefix("f.")?.split_once('.').unwrap_or((k, "eq"));
+            let key = k.strip_prefix("f.")?;
+            let (code, op) = key.split_once('.').unwrap_or((key, "eq"));
             let f = fs.filter_field(code)?;
             let options = filter.iter().find(|x| x.code == f.code).map(|x| &x.options);
             let shown = v
@@ -223,7 +224,11 @@ pub fn chips(
                     _ => part.to_owned(),
                 })
                 .collect::<Vec<_>>()
-                .join(if op == "between" { " – " } else { "、" });
+                .join(&if op == "between" {
+                    " – ".to_owned()
+                } else {
+                    tr.t("list-separator")
+                });
             let rest: Vec<(String, String)> = pairs
                 .iter()
                 .enumerate()

@@ -11,6 +11,7 @@ use guanxi_core::{Action, Module};
 use guanxi_store::records::Record;
 use guanxi_store::views::SavedView;
 
+use super::count::Count;
 use super::filters::{self, FilterField};
 use super::view::{Lookups, module_name};
 use crate::api::records::{list_query, page as api_page};
@@ -67,8 +68,8 @@ pub struct ListPage {
     can_purge: bool,
     users: Vec<(i64, String)>,
     chips: Vec<Chip>,
-    /// "312 条" or "1,000+ 条" (none when a quick search scanned).
-    count: Option<String>,
+    /// How many records the list holds.
+    count: Count,
     any: bool,
     /// The fields that can be filtered, and (code, label, chosen) of those that can be columns.
     filter_fields: Vec<FilterField>,
@@ -267,7 +268,7 @@ async fn render(
     let pairs = canonical(&raw, view);
     let mut q = list_query(&fs, &pairs, &auth.principal.time_zone)?;
     q.deleted = bin;
-    let (items, count) = svc::list_counted(state, auth, def, &q).await?;
+    let items = svc::list(state, auth, def, &q).await?;
     let tz = auth.principal.time_zone.clone();
     let refs: Vec<&Record> = items.iter().collect();
     let shown = shown_fields(&fs, &pairs);
@@ -304,17 +305,7 @@ async fn render(
         })
         .collect();
     let p = api_page(items.clone(), &q);
-    let count = count.map(|n| {
-        if n > svc::COUNT_CAP {
-            tr.t1(
-                "record-count-more",
-                "count",
-                &crate::ui::pages::thousands(svc::COUNT_CAP),
-            )
-        } else {
-            tr.t1("record-count", "count", &crate::ui::pages::thousands(n))
-        }
-    });
+    let count = Count::of(def, &pairs, &q, items.len(), bin, tr);
     let next = p.next_cursor.map(|c| {
         let rest = query_string(&pairs, &["cursor"]);
         let sep = if rest.is_empty() { "" } else { "&" };

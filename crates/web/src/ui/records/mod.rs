@@ -4,6 +4,7 @@
 
 mod attachments;
 mod collaborators;
+mod count;
 mod detail;
 mod filters;
 mod form;
