@@ -131,12 +131,7 @@ async fn collaborators_see_and_edit_until_removed() {
         assert_eq!(log["items"].as_array().unwrap().len(), 1, "{log}");
 
         // The detail page names them and offers the form to whoever may edit.
-        let web = app.browser_client();
-        web.post(app.url("/login"))
-            .form(&[("username", "zhang"), ("password", "password-123")])
-            .send()
-            .await
-            .unwrap();
+        let web = app.web_login("zhang", "password-123").await;
         let page = web
             .get(app.url(&format!("/customers/{id}")))
             .send()

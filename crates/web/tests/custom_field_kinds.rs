@@ -253,14 +253,7 @@ async fn every_custom_field_kind_works_end_to_end() {
             .await;
         assert_eq!(s, 200, "{b:?} import template: {template}");
         let template = template.as_str().unwrap_or_default().to_owned();
-        let web = app.browser_client();
-        let r = web
-            .post(app.url("/login"))
-            .form(&[("username", "admin"), ("password", ADMIN_PASSWORD)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 303);
+        let web = app.web_login("admin", ADMIN_PASSWORD).await;
         let header = parse_csv(&template).into_iter().next().unwrap_or_default();
         let codes: Vec<String> = cases.iter().map(Case::code).collect();
         let (s, csv) = text_of(

@@ -176,16 +176,7 @@ async fn administrators_relabel_reorder_and_hide_fields() {
                 Some(json!({"name": "排序客户", "cf_field_a": "一", "cf_field_b": "二"})),
             )
             .await;
-        let web = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        web.post(app.url("/login"))
-            .form(&[("username", "admin"), ("password", common::ADMIN_PASSWORD)])
-            .send()
-            .await
-            .unwrap();
+        let web = app.web_login("admin", common::ADMIN_PASSWORD).await;
         let form = |web: reqwest::Client, url: String| async move {
             web.get(url).send().await.unwrap().text().await.unwrap()
         };

@@ -8,15 +8,7 @@ use common::{ADMIN_PASSWORD, TestApp, backends};
 use serde_json::json;
 
 async fn web_login(app: &TestApp, user: &str, password: &str) -> reqwest::Client {
-    let web = app.browser_client();
-    let r = web
-        .post(app.url("/login"))
-        .form(&[("username", user), ("password", password)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303, "login {user}");
-    web
+    app.web_login(user, password).await
 }
 
 async fn html(web: &reqwest::Client, url: String) -> String {

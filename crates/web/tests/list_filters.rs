@@ -215,14 +215,7 @@ async fn filters_fit_the_kind_of_field() {
         assert!(v.get("count").is_none(), "{v}");
 
         // The list page shows the count, the builder's operators by field, and chips in words.
-        let web = app.browser_client();
-        let r = web
-            .post(app.url("/login"))
-            .form(&[("username", "admin"), ("password", ADMIN_PASSWORD)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 303);
+        let web = app.web_login("admin", ADMIN_PASSWORD).await;
         let page = web
             .get(app.url(
                 "/customers?cond_field=industry&cond_op=in&cond_value=制造业,it&cond_field=cf_staff&cond_op=between&cond_value=5,25",
@@ -313,12 +306,7 @@ async fn options_held_by_custom_fields_are_in_use() {
         assert!((200..300).contains(&s), "{b:?}: {s} {v}");
         // The follow-ups' behaviours (a list of codes kept in JSON) are counted too: the admin
         // page of that list opens.
-        let web = app.browser_client();
-        web.post(app.url("/login"))
-            .form(&[("username", "admin"), ("password", ADMIN_PASSWORD)])
-            .send()
-            .await
-            .unwrap();
+        let web = app.web_login("admin", ADMIN_PASSWORD).await;
         let r = web
             .get(app.url("/admin/dictionary/behaviour"))
             .send()
@@ -358,14 +346,7 @@ async fn bulk_actions_are_all_or_nothing_and_export_the_selection() {
                 Some(json!({ "owner_id": other })),
             )
             .await;
-        let web = app.browser_client();
-        let r = web
-            .post(app.url("/login"))
-            .form(&[("username", "m_east"), ("password", "password-123")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 303);
+        let web = app.web_login("m_east", "password-123").await;
         let bulk = |pairs: Vec<(&'static str, String)>| {
             let web = web.clone();
             let url = app.url("/customers/bulk");

@@ -65,13 +65,7 @@ fn ids(page: &Value) -> Vec<i64> {
 
 /// A browser session of a user.
 async fn web(app: &TestApp, user: &str, password: &str) -> reqwest::Client {
-    let web = app.browser_client();
-    web.post(app.url("/login"))
-        .form(&[("username", user), ("password", password)])
-        .send()
-        .await
-        .unwrap();
-    web
+    app.web_login(user, password).await
 }
 
 #[tokio::test]

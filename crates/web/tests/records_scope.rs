@@ -124,12 +124,7 @@ async fn every_record_route_applies_the_data_scope() {
                 );
             }
             // The HTML pages.
-            let web = app.browser_client();
-            web.post(app.url("/login"))
-                .form(&[("username", user), ("password", "password-123")])
-                .send()
-                .await
-                .unwrap();
+            let web = app.web_login(user, "password-123").await;
             for path in [
                 format!("/customers/{id}"),
                 format!("/customers/{id}/edit"),
@@ -171,12 +166,7 @@ async fn every_record_route_applies_the_data_scope() {
         }
         // Previous / next and the jump list never lead out of the scope: the salesperson's
         // detail page of their only customer has neither neighbour nor a foreign name.
-        let web = app.browser_client();
-        web.post(app.url("/login"))
-            .form(&[("username", "s_hz"), ("password", "password-123")])
-            .send()
-            .await
-            .unwrap();
+        let web = app.web_login("s_hz", "password-123").await;
         let page = web
             .get(app.url(&format!("/customers/{mine}?list=sort%3Dname")))
             .send()
@@ -380,12 +370,7 @@ async fn no_record_route_reaches_another_departments_customer() {
             }
 
             // The pages, posting forms as a browser does.
-            let web = app.browser_client();
-            web.post(app.url("/login"))
-                .form(&[("username", user), ("password", "password-123")])
-                .send()
-                .await
-                .unwrap();
+            let web = app.web_login(user, "password-123").await;
             let page = |p: &str| format!("/customers/{theirs}{p}");
             let v = version.as_str();
             let (t, to) = (theirs.to_string(), s_east.to_string());

@@ -150,6 +150,20 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Signs in through the login form and returns a browser session (cookies kept, redirects
+    /// not followed) of that user.
+    pub async fn web_login(&self, username: &str, password: &str) -> reqwest::Client {
+        let web = self.browser_client();
+        let r = web
+            .post(self.url("/login"))
+            .form(&[("username", username), ("password", password)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "login {username}");
+        web
+    }
+
     /// Logs in through the API and returns a client for that user.
     pub async fn api(&self, username: &str, password: &str) -> Api {
         let r = reqwest::Client::new()

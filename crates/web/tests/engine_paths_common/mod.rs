@@ -7,15 +7,7 @@ use crate::common::TestApp;
 use serde_json::Value;
 
 pub async fn web_login(app: &TestApp, user: &str, password: &str) -> reqwest::Client {
-    let web = app.browser_client();
-    let r = web
-        .post(app.url("/login"))
-        .form(&[("username", user), ("password", password)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303, "login {user}");
-    web
+    app.web_login(user, password).await
 }
 
 /// Status and body of a GET.

@@ -5,14 +5,11 @@
 
 use guanxi_core::Action;
 use guanxi_core::engine::ModuleDef;
-use guanxi_core::validate::FieldError;
-use guanxi_store::audit;
 use guanxi_store::records;
 
-use super::{event, fields};
+use super::{active_owner, delete_in, fields, transfer_in};
 use crate::auth::Auth;
 use crate::error::{AppError, AppResult};
-use crate::services::hooks::{self, Change};
 use crate::state::AppState;
 
 /// The most records one bulk action takes (a list page shows up to 500).
@@ -42,13 +39,7 @@ pub async fn transfer_many(
 ) -> AppResult<usize> {
     let ids = &checked(ids)?;
     let g = auth.principal.authorize(def.module, Action::Assign)?;
-    let new_owner = guanxi_store::users::credentials_by_id(&state.db, owner_id).await;
-    if !new_owner.is_ok_and(|u| u.is_active) {
-        return Err(AppError::Validation(vec![FieldError::new(
-            "owner_id",
-            "error-user-missing",
-        )]));
-    }
+    active_owner(state, owner_id).await?;
     let fs = fields(state, def).await?;
     let mut from = Vec::with_capacity(ids.len());
     for id in ids {
@@ -56,20 +47,7 @@ pub async fn transfer_many(
     }
     let mut tx = state.db.begin().await?;
     for (id, from) in ids.iter().zip(from) {
-        let rec = records::transfer(&mut tx, &fs, &g, *id, owner_id, &auth.actor).await?;
-        let change = Change::Transferred { from };
-        hooks::after_write(state, auth, &mut tx, def, &rec, change).await?;
-        let summary = format!(
-            "transferred {} {} to user {owner_id} (bulk)",
-            def.code,
-            rec.title(def)
-        );
-        audit::record(
-            &mut tx,
-            &auth.actor,
-            event(def, "record.transfer", &rec, summary),
-        )
-        .await?;
+        transfer_in(state, auth, &mut tx, &fs, &g, (*id, from), owner_id, true).await?;
     }
     tx.commit().await?;
     Ok(ids.len())
@@ -87,19 +65,7 @@ pub async fn delete_many(
     let fs = fields(state, def).await?;
     let mut tx = state.db.begin().await?;
     for id in ids {
-        let rec = records::delete(&mut tx, &fs, &g, *id, &auth.actor).await?;
-        hooks::after_write(state, auth, &mut tx, def, &rec, Change::Deleted).await?;
-        let summary = format!(
-            "moved {} {} to the recycle bin (bulk)",
-            def.code,
-            rec.title(def)
-        );
-        audit::record(
-            &mut tx,
-            &auth.actor,
-            event(def, "record.delete", &rec, summary),
-        )
-        .await?;
+        delete_in(state, auth, &mut tx, &fs, &g, *id, true).await?;
     }
     tx.commit().await?;
     Ok(ids.len())

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use guanxi_core::engine::{self, Fields, ModuleDef};
 use guanxi_core::validate::FieldError;
-use guanxi_core::{Action, Module};
+use guanxi_core::{Action, Grant, Module};
 use guanxi_store::audit::{self, Event};
 use guanxi_store::records::{self, HistoryEntry, ListQuery, Record, RecordError, Values};
 use serde_json::{Value, json};
@@ -379,20 +379,32 @@ pub async fn delete(
     let g = auth.principal.authorize(def.module, Action::Delete)?;
     let fs = fields(state, def).await?;
     let mut tx = state.db.begin().await?;
-    let rec = records::delete(&mut tx, &fs, &g, id, &auth.actor).await?;
-    hooks::after_write(state, auth, &mut tx, def, &rec, Change::Deleted).await?;
-    audit::record(
-        &mut tx,
-        &auth.actor,
-        event(
-            def,
-            "record.delete",
-            &rec,
-            format!("moved {} {} to the recycle bin", def.code, rec.title(def)),
-        ),
-    )
-    .await?;
+    let rec = delete_in(state, auth, &mut tx, &fs, &g, id, false).await?;
     tx.commit().await?;
+    Ok(rec)
+}
+
+/// Moves one record to the recycle bin inside the caller's transaction, with its hooks and
+/// audit entry (`bulk` marks one of a selection).
+async fn delete_in(
+    state: &AppState,
+    auth: &Auth,
+    tx: &mut guanxi_store::Tx,
+    fs: &Fields,
+    g: &Grant,
+    id: i64,
+    bulk: bool,
+) -> AppResult<Record> {
+    let def = fs.def;
+    let rec = records::delete(tx, fs, g, id, &auth.actor).await?;
+    hooks::after_write(state, auth, tx, def, &rec, Change::Deleted).await?;
+    let summary = format!(
+        "moved {} {} to the recycle bin{}",
+        def.code,
+        rec.title(def),
+        if bulk { " (bulk)" } else { "" }
+    );
+    audit::record(tx, &auth.actor, event(def, "record.delete", &rec, summary)).await?;
     Ok(rec)
 }
 
@@ -466,42 +478,59 @@ pub async fn transfer(
     owner_id: i64,
 ) -> AppResult<Record> {
     let g = auth.principal.authorize(def.module, Action::Assign)?;
-    let new_owner = guanxi_store::users::credentials_by_id(&state.db, owner_id).await;
-    if !new_owner.is_ok_and(|u| u.is_active) {
-        return Err(AppError::Validation(vec![FieldError::new(
-            "owner_id",
-            "error-user-missing",
-        )]));
-    }
+    active_owner(state, owner_id).await?;
     let fs = fields(state, def).await?;
     let from = records::get(&state.db, &fs, &g, id).await?.owner_id;
     let mut tx = state.db.begin().await?;
-    let rec = records::transfer(&mut tx, &fs, &g, id, owner_id, &auth.actor).await?;
-    hooks::after_write(
-        state,
-        auth,
-        &mut tx,
-        def,
-        &rec,
-        Change::Transferred { from },
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        &auth.actor,
-        event(
-            def,
-            "record.transfer",
-            &rec,
-            format!(
-                "transferred {} {} to user {owner_id}",
-                def.code,
-                rec.title(def)
-            ),
-        ),
-    )
-    .await?;
+    let rec = transfer_in(state, auth, &mut tx, &fs, &g, (id, from), owner_id, false).await?;
     tx.commit().await?;
+    Ok(rec)
+}
+
+/// A new owner must be an active user.
+async fn active_owner(state: &AppState, owner_id: i64) -> AppResult<()> {
+    let new_owner = guanxi_store::users::credentials_by_id(&state.db, owner_id).await;
+    if new_owner.is_ok_and(|u| u.is_active) {
+        Ok(())
+    } else {
+        Err(AppError::Validation(vec![FieldError::new(
+            "owner_id",
+            "error-user-missing",
+        )]))
+    }
+}
+
+/// Transfers one record (`id`, and its owner before) inside the caller's transaction, with its
+/// hooks and audit entry (`bulk` marks one of a selection).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one step of a single or a bulk transfer, sharing the caller's transaction"
+)]
+async fn transfer_in(
+    state: &AppState,
+    auth: &Auth,
+    tx: &mut guanxi_store::Tx,
+    fs: &Fields,
+    g: &Grant,
+    (id, from): (i64, Option<i64>),
+    owner_id: i64,
+    bulk: bool,
+) -> AppResult<Record> {
+    let def = fs.def;
+    let rec = records::transfer(tx, fs, g, id, owner_id, &auth.actor).await?;
+    hooks::after_write(state, auth, tx, def, &rec, Change::Transferred { from }).await?;
+    let summary = format!(
+        "transferred {} {} to user {owner_id}{}",
+        def.code,
+        rec.title(def),
+        if bulk { " (bulk)" } else { "" }
+    );
+    audit::record(
+        tx,
+        &auth.actor,
+        event(def, "record.transfer", &rec, summary),
+    )
+    .await?;
     Ok(rec)
 }
 
