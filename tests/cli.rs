@@ -153,3 +153,41 @@ fn tokio_rt() -> tokio::runtime::Runtime {
         .build()
         .unwrap()
 }
+
+/// `guanxi demo` before the first `serve` makes the first administrator with the password
+/// GUANXI_ADMIN_PASSWORD chooses, as `serve` would, and does not print it.
+#[tokio::test]
+async fn demo_first_takes_the_chosen_admin_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_guanxi"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["demo", "--customers", "30"])
+        .env("GUANXI_LOG", "warn")
+        .env("GUANXI_ADMIN_PASSWORD", "chosen-admin-password-1")
+        .env_remove("GUANXI_DATABASE_URL")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("user name: admin (password from GUANXI_ADMIN_PASSWORD)"),
+        "{text}"
+    );
+    assert!(!text.contains("chosen-admin-password-1"), "{text}");
+    let url = format!(
+        "sqlite://{}?mode=ro",
+        dir.path().join("guanxi.db").display()
+    );
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let hash: String =
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE username = 'admin'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    pool.close().await;
+    assert!(guanxi_core::security::verify_password(
+        "chosen-admin-password-1",
+        &hash
+    ));
+}

@@ -25,7 +25,12 @@ pub struct DemoArgs {
 pub async fn run(db_args: &DbArgs, file: &FileConfig, args: DemoArgs) -> anyhow::Result<()> {
     let db = db_args.open(file).await?;
     // Created first, so the demo users do not stop the first start from making an administrator.
-    let admin = guanxi_store::setup::ensure_first_admin(&db, None).await?;
+    // With the password `serve` would take, so filling the database first changes nothing.
+    let chosen = std::env::var("GUANXI_ADMIN_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty());
+    let from_env = chosen.is_some();
+    let admin = guanxi_store::setup::ensure_first_admin(&db, chosen).await?;
     let opts = DemoOptions {
         customers: args.customers,
         seed: args.seed,
@@ -82,8 +87,14 @@ pub async fn run(db_args: &DbArgs, file: &FileConfig, args: DemoArgs) -> anyhow:
     );
     println!("Demo data is generated, not entered: no change history.");
     if let Some((user, password)) = admin {
-        println!("First administrator created — user name: {user}  password: {password}");
-        println!("(shown only now; change it after signing in)");
+        if from_env {
+            println!(
+                "First administrator created — user name: {user} (password from GUANXI_ADMIN_PASSWORD)"
+            );
+        } else {
+            println!("First administrator created — user name: {user}  password: {password}");
+            println!("(shown only now; change it after signing in)");
+        }
     }
     Ok(())
 }
