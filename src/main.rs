@@ -6,6 +6,9 @@ mod cli;
 
 use clap::Parser;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     let args = cli::Cli::parse();
     tokio::runtime::Builder::new_multi_thread()
