@@ -191,7 +191,11 @@ pub async fn measure(
                  records, change history, search index and audit, checked in chunks of 5,000 rows, committed every {} rows; peak memory {peak:.0} MB{}",
                 secs,
                 size as f64 / 1e6,
-                if is_pg { "5,000" } else { "20,000" },
+                super::report::thousands(if is_pg {
+                    guanxi_web::services::imports::run::CHUNK
+                } else {
+                    guanxi_web::services::imports::run::CLI_TX_ROWS
+                } as f64),
                 ratio(rate)
             ),
             Goal::AtLeast(goal),

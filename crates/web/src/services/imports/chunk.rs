@@ -27,10 +27,14 @@ pub enum Outcome {
 }
 
 /// Duplicate keys already seen in the file: hash of (key, value) → line. Hashes, not the values,
-/// and 32-bit lines keep a million rows' keys in a few tens of megabytes.
+/// and 32-bit lines: earlier chunks' keys sit in two sorted vectors (12 bytes a key, 24 MB for
+/// the two keys of a million customers, where a hash map took 68 MB and twice that while it
+/// grew), the current chunk's in a small map until [`Seen::flush`] merges them in.
 #[derive(Default)]
 pub struct Seen {
-    lines: HashMap<u64, u32, BuildHasherDefault<Prehashed>>,
+    keys: Vec<u64>,
+    lines: Vec<u32>,
+    pending: HashMap<u64, u32, BuildHasherDefault<Prehashed>>,
     hasher: std::hash::RandomState,
 }
 
@@ -40,6 +44,39 @@ impl Seen {
         set.hash(&mut h);
         text.hash(&mut h);
         h.finish()
+    }
+
+    /// The line that had this key first.
+    fn get(&self, key: u64) -> Option<u32> {
+        if let Some(line) = self.pending.get(&key) {
+            return Some(*line);
+        }
+        self.keys.binary_search(&key).ok().map(|i| self.lines[i])
+    }
+
+    fn insert(&mut self, key: u64, line: u32) {
+        self.pending.entry(key).or_insert(line);
+    }
+
+    /// Merges the current chunk's keys into the sorted vectors, in place from the back.
+    fn flush(&mut self) {
+        let mut new: Vec<(u64, u32)> = self.pending.drain().collect();
+        new.sort_unstable();
+        let (mut i, mut j) = (self.keys.len(), new.len());
+        self.keys.resize(i + j, 0);
+        self.lines.resize(i + j, 0);
+        let mut w = i + j;
+        while j > 0 {
+            w -= 1;
+            if i > 0 && self.keys[i - 1] > new[j - 1].0 {
+                i -= 1;
+                self.keys[w] = self.keys[i];
+                self.lines[w] = self.lines[i];
+            } else {
+                j -= 1;
+                (self.keys[w], self.lines[w]) = new[j];
+            }
+        }
     }
 }
 
@@ -220,8 +257,8 @@ pub async fn check(
         let mut in_file = None;
         let mut matched = None;
         for (set, f, text) in &keys {
-            if let Some(line) = seen.lines.get(&seen.key(*set, text)) {
-                in_file = Some((f.code, *line));
+            if let Some(line) = seen.get(seen.key(*set, text)) {
+                in_file = Some((f.code, line));
                 break;
             }
             if matched.is_none() {
@@ -237,8 +274,7 @@ pub async fn check(
         }
         for (set, _, text) in &keys {
             let k = seen.key(*set, text);
-            seen.lines
-                .insert(k, u32::try_from(p.line).unwrap_or(u32::MAX));
+            seen.insert(k, u32::try_from(p.line).unwrap_or(u32::MAX));
         }
         let outcome = match (matched, plan.on_duplicate) {
             (None, _) => Outcome::Create(p),
@@ -284,5 +320,33 @@ pub async fn check(
             other => other,
         });
     }
+    seen.flush();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Seen;
+
+    #[test]
+    fn seen_keeps_first_lines_across_flushes() {
+        let mut seen = Seen::default();
+        let keys: Vec<u64> = (0..3_000u64)
+            .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            .collect();
+        for (n, chunk) in keys.chunks(700).enumerate() {
+            for (i, k) in chunk.iter().enumerate() {
+                assert_eq!(seen.get(*k), None);
+                seen.insert(*k, (n * 700 + i) as u32);
+                seen.insert(*k, 99_999);
+                assert_eq!(seen.get(*k), Some((n * 700 + i) as u32));
+            }
+            seen.flush();
+        }
+        assert!(seen.keys.windows(2).all(|w| w[0] < w[1]));
+        for (line, k) in keys.iter().enumerate() {
+            assert_eq!(seen.get(*k), Some(line as u32));
+        }
+        assert_eq!(seen.get(12_345), None);
+    }
 }
