@@ -92,9 +92,10 @@ async fn sqlite_pragmas(db: &Db, foreign_keys: bool, cache_kib: i64) -> Result<(
 
 /// Page cache of SQLite's writer connection while an import runs, in KiB. A larger cache saves
 /// re-reading the leaves of a module table's name-ordered indexes, where a chunk's rows go in at
-/// random places; measured on a million customers from the command line (100,000 rows per
-/// transaction), 32 MB and 64 MB imported at the same speed (76-78 s), and 32 MB kept the
-/// import's peak memory at 193 MB, under the 200 MB the import must stay within.
+/// random places, but past 32-40 MB it bought nothing: a million customers from the command
+/// line took 91.6 s with 64 MB and 88.7 s with 40 MB (20,000 rows a transaction), and 76.1 s
+/// with 40 MB against 77.8 s with 32 MB (100,000 rows a transaction). Peak memory: 228, 202
+/// and 193 MB (64 MB; 40 MB; 32 MB at 100,000 rows) — the import must stay under 200 MB.
 pub const SQLITE_IMPORT_CACHE_KIB: i64 = 32 * 1024;
 
 /// Refreshes the planner's statistics of a table that grew a lot (an import) on PostgreSQL,
