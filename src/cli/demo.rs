@@ -3,7 +3,7 @@
 use clap::Args;
 use guanxi_bench::demo::{self, DEMO_PASSWORD, DemoOptions};
 
-use super::{DbArgs, FileConfig, redact};
+use super::{AdminPassword, DbArgs, FileConfig, redact};
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
@@ -20,17 +20,15 @@ pub struct DemoArgs {
     /// after it) [default: today, UTC]: the same seed and day give the same data.
     #[arg(long)]
     pub today: Option<chrono::NaiveDate>,
+    #[command(flatten)]
+    pub admin: AdminPassword,
 }
 
 pub async fn run(db_args: &DbArgs, file: &FileConfig, args: DemoArgs) -> anyhow::Result<()> {
     let db = db_args.open(file).await?;
-    // Created first, so the demo users do not stop the first start from making an administrator.
-    // With the password `serve` would take, so filling the database first changes nothing.
-    let chosen = std::env::var("GUANXI_ADMIN_PASSWORD")
-        .ok()
-        .filter(|p| !p.is_empty());
-    let from_env = chosen.is_some();
-    let admin = guanxi_store::setup::ensure_first_admin(&db, chosen).await?;
+    // Created first, so the demo users do not stop the first start from making an administrator,
+    // and with the password `serve` would take, so filling the database first changes nothing.
+    let admin = args.admin.ensure(&db).await?;
     let opts = DemoOptions {
         customers: args.customers,
         seed: args.seed,
@@ -86,15 +84,8 @@ pub async fn run(db_args: &DbArgs, file: &FileConfig, args: DemoArgs) -> anyhow:
         r.pools, r.pooled, r.due, r.appointments
     );
     println!("Demo data is generated, not entered: no change history.");
-    if let Some((user, password)) = admin {
-        if from_env {
-            println!(
-                "First administrator created — user name: {user} (password from GUANXI_ADMIN_PASSWORD)"
-            );
-        } else {
-            println!("First administrator created — user name: {user}  password: {password}");
-            println!("(shown only now; change it after signing in)");
-        }
+    for line in admin {
+        println!("{line}");
     }
     Ok(())
 }

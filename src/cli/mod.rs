@@ -121,6 +121,35 @@ impl DbArgs {
     }
 }
 
+/// The first administrator's password, for the commands that create one when there is none.
+#[derive(Args, Debug)]
+pub struct AdminPassword {
+    /// Password of the first administrator, created on first start (random when unset).
+    #[arg(long, env = "GUANXI_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+}
+
+impl AdminPassword {
+    /// Creates the first administrator if the database has none; returns what to tell the
+    /// operator: a generated password, once, or where the chosen one came from.
+    /// An empty password (`GUANXI_ADMIN_PASSWORD=`) counts as none.
+    pub async fn ensure(&self, db: &Db) -> anyhow::Result<Vec<String>> {
+        let chosen = self.admin_password.clone().filter(|p| !p.is_empty());
+        let random = chosen.is_none();
+        let created = guanxi_store::setup::ensure_first_admin(db, chosen).await?;
+        Ok(match created {
+            Some((user, password)) if random => vec![
+                format!("First administrator created — user name: {user}  password: {password}"),
+                "(shown only now; change it after signing in)".into(),
+            ],
+            Some((user, _)) => vec![format!(
+                "First administrator created — user name: {user} (password from GUANXI_ADMIN_PASSWORD)"
+            )],
+            None => vec![],
+        })
+    }
+}
+
 /// Hides a password in a database URL before printing it.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {

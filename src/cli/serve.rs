@@ -2,16 +2,15 @@
 
 use clap::Args;
 
-use super::{DbArgs, FileConfig, redact};
+use super::{AdminPassword, DbArgs, FileConfig, redact};
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "GUANXI_LISTEN")]
     pub listen: Option<String>,
-    /// Password of the first administrator, created on first start (random when unset).
-    #[arg(long, env = "GUANXI_ADMIN_PASSWORD", hide_env_values = true)]
-    pub admin_password: Option<String>,
+    #[command(flatten)]
+    pub admin: AdminPassword,
     /// Mark cookies Secure (serving over TLS, or behind a TLS-terminating proxy).
     #[arg(long, env = "GUANXI_SECURE_COOKIES")]
     pub secure_cookies: bool,
@@ -30,18 +29,11 @@ pub async fn run(db_args: &DbArgs, file: &FileConfig, args: ServeArgs) -> anyhow
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr()?;
-    let created = guanxi_store::setup::ensure_first_admin(&db, args.admin_password.clone()).await?;
+    let admin = args.admin.ensure(&db).await?;
     println!("Guanxi (关系) CRM is running at http://{addr}/");
     println!("Database: {}", redact(&db_args.url(file)));
-    match created {
-        Some((user, password)) if args.admin_password.is_none() => {
-            println!("First administrator created — user name: {user}  password: {password}");
-            println!("(shown only now; change it after signing in)");
-        }
-        Some((user, _)) => println!(
-            "First administrator created — user name: {user} (password from GUANXI_ADMIN_PASSWORD)"
-        ),
-        None => {}
+    for line in admin {
+        println!("{line}");
     }
     let config = guanxi_web::WebConfig {
         secure_cookies: args.secure_cookies || file.secure_cookies.unwrap_or(false),

@@ -373,17 +373,17 @@ pub(crate) async fn sqlite_insert(
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let batch: Vec<Vec<Val>> = rows.by_ref().take(per).collect();
+        // A full statement is kept prepared for the next batch; a last, shorter one (its size
+        // differs every time) is not, or the connection's cache would fill with them.
+        let is_full = batch.len() == per;
         let partial;
-        let sql = if batch.len() == per {
+        let sql = if is_full {
             full.as_str()
         } else {
             partial = format!("{head}{}", placeholders(columns.len(), batch.len()));
             partial.as_str()
         };
-        // A full statement is kept prepared for the next batch; a last, shorter one (its size
-        // differs every time) is not, or the connection's cache would fill with them.
-        let full_batch = batch.len() == per;
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(full_batch);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(is_full);
         for v in batch.into_iter().flatten() {
             q = match v {
                 Val::Null => q.bind(None::<i64>),
