@@ -205,17 +205,38 @@ const RARE: i64 = 2_000;
 pub enum Candidates {
     /// The query is too short for the index, or its matches are dense: no narrowing.
     Scan,
-    /// SQLite: the ids the FTS5 table `table` gives for `MATCH expr`.
-    Match { table: String, expr: String },
+    /// SQLite: the ids the FTS5 table `table` gives for `MATCH expr`, `n` of them.
+    Match { table: String, expr: String, n: i64 },
     /// PostgreSQL: the ids of the records holding the query's rarest grams, read first so
     /// that the list's plan knows how few they are (as a subquery the planner guessed
     /// thousands and walked the whole table in id order, filtering: a four-digit phone
     /// fragment at 1,000,000 customers took 190-360 ms).
     Ids(Vec<i64>),
     /// PostgreSQL: more than [`FEW`] records hold these grams (the rarest of the query's): a
-    /// subquery, which the ordered scan of the list walks while it finds its page.
-    Grams(Vec<String>),
+    /// subquery, which the ordered scan of the list walks while it finds its page. `dense`
+    /// when even the rarest is in [`DENSE`] records or more: then the ordered scan alone finds
+    /// a page sooner, unless the list's scope is narrower than the grams' records.
+    Grams { grams: Vec<String>, dense: bool },
 }
+
+impl Candidates {
+    /// How many records the index gives, where that decides whether intersecting them with a
+    /// narrow data scope first pays ([`NARROW_FROM`]): at most [`FTS_DENSE`] on SQLite, and on
+    /// PostgreSQL [`DENSE`] or [`FEW`] as a rough size (the gram counts stop there).
+    pub fn many(&self) -> Option<i64> {
+        match self {
+            Candidates::Match { n, .. } => Some(*n),
+            Candidates::Grams { dense: true, .. } => Some(DENSE),
+            Candidates::Grams { dense: false, .. } => Some(FEW),
+            Candidates::Scan | Candidates::Ids(_) => None,
+        }
+    }
+}
+
+/// From this many candidates on, a list whose data scope is narrow (a salesperson's own
+/// customers) may intersect the candidates with the ids in scope before reading any row (see
+/// `records::narrow_scope`); below it, walking the candidates costs a few milliseconds at most.
+pub const NARROW_FROM: i64 = 2_000;
 
 /// Chooses how a list finds the records matching `q` in `module`.
 pub async fn candidates(db: &Db, module: &str, q: &str) -> Result<Candidates> {
@@ -234,7 +255,7 @@ pub async fn candidates(db: &Db, module: &str, q: &str) -> Result<Candidates> {
             .fetch_one(read)
             .await?;
             Ok(if n < FTS_DENSE {
-                Candidates::Match { table, expr }
+                Candidates::Match { table, expr, n }
             } else {
                 Candidates::Scan
             })
@@ -245,9 +266,13 @@ pub async fn candidates(db: &Db, module: &str, q: &str) -> Result<Candidates> {
                 by_freq.push((gram_frequency(db, module, &g, DENSE).await?, g));
             }
             by_freq.sort();
-            // Every gram in tens of thousands of records: matches are dense.
-            if by_freq.first().is_none_or(|(n, _)| *n >= DENSE) {
+            let Some((rarest, _)) = by_freq.first() else {
                 return Ok(Candidates::Scan);
+            };
+            // Every gram in tens of thousands of records: matches are dense.
+            if *rarest >= DENSE {
+                let grams = by_freq.into_iter().take(1).map(|(_, g)| g).collect();
+                return Ok(Candidates::Grams { grams, dense: true });
             }
             // A rare gram is enough by itself (the LIKE after it checks the whole text);
             // intersecting it with commoner ones would read their many rows for nothing.
@@ -260,7 +285,10 @@ pub async fn candidates(db: &Db, module: &str, q: &str) -> Result<Candidates> {
                 .collect();
             let ids = holding_all(db, module, &grams, FEW + 1).await?;
             Ok(if ids.len() as i64 > FEW {
-                Candidates::Grams(grams)
+                Candidates::Grams {
+                    grams,
+                    dense: false,
+                }
             } else {
                 Candidates::Ids(ids)
             })

@@ -124,7 +124,7 @@ async fn quick_search_answers_from_the_index_on_both_databases() {
         match db.backend() {
             Backend::Sqlite => assert!(matches!(picked, Candidates::Match { .. }), "{picked:?}"),
             Backend::Postgres => assert!(
-                matches!(picked, Candidates::Ids(_) | Candidates::Grams(_)),
+                matches!(picked, Candidates::Ids(_) | Candidates::Grams { .. }),
                 "{picked:?}"
             ),
         }
@@ -175,12 +175,17 @@ async fn dense_queries_fall_back_to_the_scan() {
             .collect();
         bulk::insert_docs(&mut tx, "customers", docs).await.unwrap();
         tx.commit().await.unwrap();
-        assert_eq!(
-            search::candidates(&db, "customers", "张记").await.unwrap(),
-            Candidates::Scan,
-            "{:?}: {dense} candidates are dense",
+        // Dense: the list's ordered scan answers (PostgreSQL says which gram is rarest).
+        let picked = search::candidates(&db, "customers", "张记").await.unwrap();
+        assert!(
+            matches!(
+                picked,
+                Candidates::Scan | Candidates::Grams { dense: true, .. }
+            ),
+            "{:?}: {dense} candidates are dense: {picked:?}",
             db.backend()
         );
+        assert_eq!(picked == Candidates::Scan, db.backend() == Backend::Sqlite);
         assert_ne!(
             search::candidates(&db, "customers", "张记1234")
                 .await
@@ -192,7 +197,9 @@ async fn dense_queries_fall_back_to_the_scan() {
         let middle = search::candidates(&db, "customers", "王记").await.unwrap();
         match db.backend() {
             Backend::Sqlite => assert!(matches!(middle, Candidates::Match { .. }), "{middle:?}"),
-            Backend::Postgres => assert!(matches!(middle, Candidates::Grams(_)), "{middle:?}"),
+            Backend::Postgres => {
+                assert!(matches!(middle, Candidates::Grams { .. }), "{middle:?}")
+            }
         }
         close(db, url).await;
     }
@@ -261,4 +268,76 @@ async fn the_upgrade_rebuilds_an_old_index() {
     assert_eq!(left, 0, "the old table is emptied");
     assert_eq!(search::upgrade(&db).await.unwrap(), 0, "done once");
     db.close().await;
+}
+
+/// A salesperson's quick search whose candidates are many but rarely his: the list intersects
+/// them with his own customers first (SQLite), and finds the same records as the walk.
+#[tokio::test]
+async fn a_narrow_scope_finds_its_few_among_many_candidates() {
+    for (db, url, _dir) in databases("narrow").await {
+        let fs = Fields::builtin(&CUSTOMERS);
+        let mut tx = db.begin().await.unwrap();
+        let user = guanxi_store::users::insert_unchecked(
+            &mut tx,
+            &guanxi_store::users::NewUser {
+                username: "meng",
+                display_name: "孟",
+                mobile: None,
+                email: None,
+                department_id: None,
+                password_hash: "x",
+                locale: "zh-CN",
+                time_zone: "Asia/Shanghai",
+            },
+        )
+        .await
+        .unwrap();
+        // 3,000 customers of nobody's named 宁波…, and three of his among them, the oldest.
+        let rows: Vec<NewRecord> = (0..3_003)
+            .map(|i| NewRecord {
+                owner_id: (i < 3).then_some(user),
+                values: values(&format!("宁波{i}号"), "nb", &format!("1380000{i:04}")),
+            })
+            .collect();
+        records::insert_many(&mut tx, &fs, &rows, &Actor::system())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let mut perms = BTreeMap::new();
+        perms.insert(
+            Module::Customers,
+            ModulePermission::with(&[Action::View], Scope::Own),
+        );
+        let own = Principal::new(
+            user,
+            "meng".into(),
+            "孟".into(),
+            None,
+            Locale::ZhCn,
+            "Asia/Shanghai".into(),
+            perms,
+            vec![],
+        )
+        .authorize(Module::Customers, Action::View)
+        .unwrap();
+        for q in ["nb", "宁波"] {
+            let query = ListQuery {
+                q: Some(q.to_owned()),
+                limit: 50,
+                ..ListQuery::default()
+            };
+            let (items, count) = records::list_counted(&db, &fs, &own, &query, 1_000)
+                .await
+                .unwrap();
+            let names: Vec<String> = items.iter().map(|r| r.title(&CUSTOMERS)).collect();
+            assert_eq!(names, ["宁波2号", "宁波1号", "宁波0号"], "{q}");
+            assert_eq!(count, Some(3), "{q}");
+            assert_eq!(
+                found(&db, &fs, q).await.len(),
+                50,
+                "the administrator sees a page"
+            );
+        }
+        close(db, url).await;
+    }
 }
