@@ -338,6 +338,20 @@ async fn a_narrow_scope_finds_its_few_among_many_candidates() {
                 "the administrator sees a page"
             );
         }
+        // A list page reads only the fields it shows (and the title and the sort key).
+        let query = ListQuery {
+            q: Some("nb".into()),
+            limit: 50,
+            fields: Some(vec!["phone"]),
+            sort: CUSTOMERS.fields.iter().find(|f| f.code == "pinyin"),
+            ..ListQuery::default()
+        };
+        let items = records::list(&db, &fs, &own, &query).await.unwrap();
+        assert_eq!(items.len(), 3);
+        let mut keys: Vec<&str> = items[0].values.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["name", "phone", "pinyin"]);
+        assert_eq!(items[0].values["phone"], "13800000000");
         close(db, url).await;
     }
 }

@@ -258,6 +258,9 @@ pub struct ListQuery {
     pub reverse: bool,
     /// Conditions joined with OR instead of AND.
     pub any: bool,
+    /// Only these fields are read, besides the title, the sort field and the columns every
+    /// record has (a list page reads the columns it shows); `None` reads every field.
+    pub fields: Option<Vec<&'static str>>,
 }
 
 struct Sql {
@@ -504,6 +507,25 @@ const PROBE: i64 = 1_000;
 /// One page of the records matching `cond` (from [`matching`]), in the list's order.
 async fn page(db: &Db, fs: &Fields, q: &ListQuery, cond: Sql) -> Result<Vec<Record>> {
     let backend = db.backend();
+    // Reading and decoding every column of every row was a quarter of a list page's work.
+    let projected;
+    let fs = match &q.fields {
+        Some(codes) => {
+            projected = Fields {
+                def: fs.def,
+                all: fs
+                    .iter()
+                    .filter(|f| {
+                        f.code == fs.def.title
+                            || codes.contains(&f.code)
+                            || q.sort.is_some_and(|s| s.code == f.code)
+                    })
+                    .collect(),
+            };
+            &projected
+        }
+        None => fs,
+    };
     let mut sql = Sql {
         text: format!("{} WHERE {}", select(fs), cond.text),
         binds: cond.binds,

@@ -95,7 +95,9 @@ async fn neighbours(
         .into_owned()
         .filter(|(k, _)| k != "cursor")
         .collect();
-    let base = list_query(fs, &pairs, tz).unwrap_or_default();
+    let mut base = list_query(fs, &pairs, tz).unwrap_or_default();
+    // Only ids and the sort key are needed here.
+    base.fields = Some(vec![]);
     let jump_q = ListQuery {
         limit: 20,
         ..base.clone()
@@ -165,17 +167,18 @@ async fn related_items(
         ) else {
             continue;
         };
-        let q = ListQuery {
-            related: Some((r.via, id)),
-            limit: 50,
-            ..ListQuery::default()
-        };
         let ofs = svc::fields(state, odef).await?;
-        let items = records::list(&state.db, &ofs, &grant, &q).await?;
-        let columns = ofs
+        let columns: Vec<_> = ofs
             .iter()
             .filter(|f| f.list && f.code != odef.title && f.code != r.via)
             .collect();
+        let q = ListQuery {
+            related: Some((r.via, id)),
+            limit: 50,
+            fields: Some(columns.iter().map(|f| f.code).collect()),
+            ..ListQuery::default()
+        };
+        let items = records::list(&state.db, &ofs, &grant, &q).await?;
         out.push(RelatedItems {
             list: r,
             def: odef,

@@ -266,12 +266,13 @@ async fn render(
     let mut raw = raw;
     filters::normalise_rows(state, &fs, &filter_fields, &mut raw).await?;
     let pairs = canonical(&raw, view);
+    let shown = shown_fields(&fs, &pairs);
     let mut q = list_query(&fs, &pairs, &auth.principal.time_zone)?;
     q.deleted = bin;
+    q.fields = Some(shown.iter().map(|f| f.code).collect());
     let items = svc::list(state, auth, def, &q).await?;
     let tz = auth.principal.time_zone.clone();
     let refs: Vec<&Record> = items.iter().collect();
-    let shown = shown_fields(&fs, &pairs);
     // Lookups for the shown columns only (filter chips need no more than the dictionary).
     let look = Lookups::load_for(state, auth, &[(&shown, &refs)]).await;
     let base = if bin {
