@@ -41,15 +41,20 @@ async fn close(db: Db, url: Option<String>) {
 }
 
 fn grant() -> Grant {
+    grant_of(1, "admin", Scope::All)
+}
+
+/// A customers View grant of user `id` with the given scope.
+fn grant_of(id: i64, name: &str, scope: Scope) -> Grant {
     let mut perms = BTreeMap::new();
     perms.insert(
         Module::Customers,
-        ModulePermission::with(&[Action::View, Action::Create, Action::Edit], Scope::All),
+        ModulePermission::with(&[Action::View, Action::Create, Action::Edit], scope),
     );
     Principal::new(
-        1,
-        "admin".into(),
-        "admin".into(),
+        id,
+        name.into(),
+        name.into(),
         None,
         Locale::ZhCn,
         "Asia/Shanghai".into(),
@@ -303,23 +308,7 @@ async fn a_narrow_scope_finds_its_few_among_many_candidates() {
             .await
             .unwrap();
         tx.commit().await.unwrap();
-        let mut perms = BTreeMap::new();
-        perms.insert(
-            Module::Customers,
-            ModulePermission::with(&[Action::View], Scope::Own),
-        );
-        let own = Principal::new(
-            user,
-            "meng".into(),
-            "孟".into(),
-            None,
-            Locale::ZhCn,
-            "Asia/Shanghai".into(),
-            perms,
-            vec![],
-        )
-        .authorize(Module::Customers, Action::View)
-        .unwrap();
+        let own = grant_of(user, "meng", Scope::Own);
         for q in ["nb", "宁波"] {
             let query = ListQuery {
                 q: Some(q.to_owned()),
