@@ -361,6 +361,17 @@ fn placeholders(columns: usize, rows: usize) -> String {
     vec![one; rows].join(", ")
 }
 
+/// Appends rows on SQLite, many per statement, as `INSERT OR FAIL`: a failing row stops the
+/// statement and keeps its earlier rows, and the error ends the caller's transaction (every
+/// caller returns it, and the transaction rolls back), so nothing partial is ever committed.
+/// Unlike the default (`ABORT`), this needs no statement journal, where SQLite would otherwise
+/// copy every page the statement touches so that it could undo its own earlier rows — unless
+/// a foreign key is checked (see [`Db::begin_bulk`]).
+///
+/// Measured on 200,000 customers (10 secondary indexes, 470 rows a statement, transactions of
+/// 100,000 rows) with Python's `sqlite3`: 7.1 s as plain `INSERT`, 4.3 s as `INSERT OR FAIL`
+/// without foreign-key checks; one row a statement took 4.5 s, but would cost a round trip to
+/// sqlx's worker thread per row.
 pub(crate) async fn sqlite_insert(
     c: &mut sqlx::SqliteConnection,
     table: &str,
@@ -368,7 +379,10 @@ pub(crate) async fn sqlite_insert(
     rows: Vec<Vec<Val>>,
 ) -> Result<()> {
     let per = (SQLITE_PARAMS / columns.len().max(1)).max(1);
-    let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    let head = format!(
+        "INSERT OR FAIL INTO {table} ({}) VALUES ",
+        columns.join(", ")
+    );
     let full = format!("{head}{}", placeholders(columns.len(), per));
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {

@@ -106,6 +106,7 @@ impl Db {
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
+            .after_release(|c, _| Box::pin(foreign_keys_back_on(c)))
             .connect_with(opts.clone())
             .await?;
         // Readers keep a smaller page cache each: eight of them at the writer's 32 MB held over
@@ -125,6 +126,26 @@ impl Db {
             Db::Sqlite { .. } => Backend::Sqlite,
             Db::Postgres(_) => Backend::Postgres,
         }
+    }
+
+    /// A transaction for a bulk write whose references the caller has checked itself (an
+    /// import's chunks). On SQLite its connection does not check foreign keys: with them, every
+    /// multi-row `INSERT` into a table with a foreign key needs a statement journal (a copy of
+    /// each page it touches, so that it can undo its own rows), and every such statement makes
+    /// FTS5 write its pending index to disk. The writer turns them on again when it goes back
+    /// to its pool (`foreign_keys_back_on`). PostgreSQL: a plain transaction.
+    pub async fn begin_bulk(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Sqlite { write, .. } => {
+                let mut conn = write.acquire().await?;
+                // Outside a transaction, so the pragma takes effect.
+                sqlx::query("PRAGMA foreign_keys = OFF")
+                    .execute(&mut *conn)
+                    .await?;
+                Tx::Sqlite(sqlx::Transaction::begin(conn, None).await?)
+            }
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
     }
 
     pub async fn begin(&self) -> Result<Tx> {
@@ -209,6 +230,21 @@ impl Db {
     }
 }
 
+/// The writer's check on its way back to the pool: foreign keys on again after a
+/// [`Db::begin_bulk`]. Setting the pragma expires every prepared statement of the connection,
+/// so it is set only when it is off. A connection where it stays off (still inside a
+/// transaction) is closed; the pool opens a new one, with foreign keys on.
+async fn foreign_keys_back_on(c: &mut sqlx::SqliteConnection) -> sqlx::Result<bool> {
+    let on = || sqlx::query_scalar::<_, i64>("PRAGMA foreign_keys");
+    if on().fetch_one(&mut *c).await? == 1 {
+        return Ok(true);
+    }
+    sqlx::query("PRAGMA foreign_keys = ON")
+        .execute(&mut *c)
+        .await?;
+    Ok(on().fetch_one(&mut *c).await? == 1)
+}
+
 impl Tx {
     /// For a background job's many transactions, each of which it can do again: on PostgreSQL
     /// the commit does not wait for the WAL flush (`synchronous_commit = off` for this
@@ -229,5 +265,55 @@ impl Tx {
         }
         crate::cache::committed();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn foreign_keys(db: &Db) -> i64 {
+        let Db::Sqlite { write, .. } = db else {
+            unreachable!()
+        };
+        sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(write)
+            .await
+            .unwrap()
+    }
+
+    /// A user pointing at a department that does not exist.
+    async fn orphan(tx: &mut Tx, name: &str) -> std::result::Result<(), sqlx::Error> {
+        let Tx::Sqlite(t) = tx else { unreachable!() };
+        sqlx::query(
+            "INSERT INTO users (username, display_name, password_hash, department_id, created_at, updated_at) \
+             VALUES ($1, $1, 'x', 987654, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+        )
+        .bind(name)
+        .execute(&mut **t)
+        .await
+        .map(drop)
+    }
+
+    #[tokio::test]
+    async fn a_bulk_transaction_leaves_the_writer_checking_foreign_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open_sqlite(&dir.path().join("t.db")).await.unwrap();
+        crate::migrate::run(&db).await.unwrap();
+        assert_eq!(foreign_keys(&db).await, 1);
+        // Inside the bulk transaction the caller's own checks stand in for the database's.
+        let mut tx = db.begin_bulk().await.unwrap();
+        orphan(&mut tx, "bulk-unchecked").await.unwrap();
+        drop(tx);
+        assert_eq!(foreign_keys(&db).await, 1, "on again after a rollback");
+        let tx = db.begin_bulk().await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(foreign_keys(&db).await, 1, "on again after a commit");
+        // The next ordinary transaction refuses the same row.
+        let mut tx = db.begin().await.unwrap();
+        let err = orphan(&mut tx, "plain-checked").await.unwrap_err();
+        assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
+        drop(tx);
+        db.close().await;
     }
 }

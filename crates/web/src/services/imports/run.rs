@@ -333,7 +333,7 @@ async fn write_rows(
         let (tx, held, tally) = match &mut open {
             Some(o) => o,
             None => {
-                let mut tx = state.db.begin().await?;
+                let mut tx = state.db.begin_bulk().await?;
                 renew(&mut tx, lease).await?;
                 open.insert((tx, 0, Tally::default()))
             }
@@ -372,7 +372,7 @@ async fn write_rows(
             .into_iter()
             .map(|r| plan.prepare(r.line, r.cells))
             .collect();
-        let mut tx = state.db.begin().await?;
+        let mut tx = state.db.begin_bulk().await?;
         renew(&mut tx, lease).await?;
         let mut tally = Tally::default();
         let chunk = Chunk {
