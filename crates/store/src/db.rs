@@ -1,6 +1,8 @@
 //! Connecting to either database, and the macros that run one query body on both.
 
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -22,6 +24,9 @@ pub enum Db {
     Sqlite {
         read: SqlitePool,
         write: SqlitePool,
+        /// Set while the writer runs without foreign-key checks ([`Db::begin_bulk`]), until it
+        /// is back in its pool with them on again.
+        bulk: Arc<AtomicBool>,
     },
     Postgres(PgPool),
 }
@@ -103,10 +108,15 @@ impl Db {
             .busy_timeout(Duration::from_secs(10))
             .pragma("cache_size", "-32000")
             .pragma("temp_store", "memory");
+        let bulk = Arc::new(AtomicBool::new(false));
+        let released = bulk.clone();
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
-            .after_release(|c, _| Box::pin(foreign_keys_back_on(c)))
+            .after_release(move |c, _| {
+                let was_bulk = released.swap(false, Ordering::SeqCst);
+                Box::pin(async move { Ok(!was_bulk || foreign_keys_back_on(c).await?) })
+            })
             .connect_with(opts.clone())
             .await?;
         // Readers keep a smaller page cache each: eight of them at the writer's 32 MB held over
@@ -118,7 +128,7 @@ impl Db {
             .max_connections(8)
             .connect_with(opts.read_only(true).pragma("cache_size", "-4000"))
             .await?;
-        Ok(Db::Sqlite { read, write })
+        Ok(Db::Sqlite { read, write, bulk })
     }
 
     pub fn backend(&self) -> Backend {
@@ -136,8 +146,9 @@ impl Db {
     /// to its pool (`foreign_keys_back_on`). PostgreSQL: a plain transaction.
     pub async fn begin_bulk(&self) -> Result<Tx> {
         Ok(match self {
-            Db::Sqlite { write, .. } => {
+            Db::Sqlite { write, bulk, .. } => {
                 let mut conn = write.acquire().await?;
+                bulk.store(true, Ordering::SeqCst);
                 // Outside a transaction, so the pragma takes effect.
                 sqlx::query("PRAGMA foreign_keys = OFF")
                     .execute(&mut *conn)
@@ -211,7 +222,7 @@ impl Db {
     /// Pool figures for `/metrics`: (connections open, idle).
     pub fn pool_stats(&self) -> Vec<(&'static str, u32, usize)> {
         match self {
-            Db::Sqlite { read, write } => vec![
+            Db::Sqlite { read, write, .. } => vec![
                 ("sqlite_read", read.size(), read.num_idle()),
                 ("sqlite_write", write.size(), write.num_idle()),
             ],
@@ -221,7 +232,7 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite { read, write } => {
+            Db::Sqlite { read, write, .. } => {
                 read.close().await;
                 write.close().await;
             }
@@ -230,19 +241,18 @@ impl Db {
     }
 }
 
-/// The writer's check on its way back to the pool: foreign keys on again after a
-/// [`Db::begin_bulk`]. Setting the pragma expires every prepared statement of the connection,
-/// so it is set only when it is off. A connection where it stays off (still inside a
-/// transaction) is closed; the pool opens a new one, with foreign keys on.
+/// The writer on its way back to the pool after a [`Db::begin_bulk`]: foreign keys on again
+/// (setting the pragma expires the connection's prepared statements, so only then). A
+/// connection where they stay off (still inside a transaction) is closed; the pool opens a new
+/// one, with foreign keys on.
 async fn foreign_keys_back_on(c: &mut sqlx::SqliteConnection) -> sqlx::Result<bool> {
-    let on = || sqlx::query_scalar::<_, i64>("PRAGMA foreign_keys");
-    if on().fetch_one(&mut *c).await? == 1 {
-        return Ok(true);
-    }
     sqlx::query("PRAGMA foreign_keys = ON")
         .execute(&mut *c)
         .await?;
-    Ok(on().fetch_one(&mut *c).await? == 1)
+    let on: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(&mut *c)
+        .await?;
+    Ok(on == 1)
 }
 
 impl Tx {
