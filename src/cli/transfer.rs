@@ -47,7 +47,7 @@ pub struct ExportArgs {
     /// A list filter as in the API, e.g. --filter f.industry.eq=manufacturing (repeatable).
     #[arg(long)]
     pub filter: Vec<String>,
-    /// Field codes to export, comma-separated (default: every visible field).
+    /// Field codes to export, comma-separated, `owner` and `updated_at` among them (default: every visible field and the owner)
     #[arg(long)]
     pub columns: Option<String>,
     #[arg(long, value_parser = ["csv", "xlsx"])]

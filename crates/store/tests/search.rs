@@ -3,67 +3,16 @@
 //! dense queries fall back to the scan; a rebuild gives the same answers; and on SQLite the
 //! migration to FTS5 carries an existing gram table over.
 
-use std::collections::BTreeMap;
-
+use guanxi_core::Scope;
 use guanxi_core::engine::{CUSTOMERS, Fields};
-use guanxi_core::{Action, Grant, Locale, Module, ModulePermission, Principal, Scope};
 use guanxi_store::audit::Actor;
 use guanxi_store::records::{self, ListQuery, NewRecord, Values};
 use guanxi_store::search::{self, Candidates};
 use guanxi_store::{Backend, Db, bulk};
 use serde_json::json;
 
-/// A fresh, migrated database of each kind under test: SQLite always, PostgreSQL when
-/// `GUANXI_TEST_DATABASE_URL` names a server.
-async fn databases(tag: &str) -> Vec<(Db, Option<String>, tempfile::TempDir)> {
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = Db::open_sqlite(&dir.path().join("t.db")).await.unwrap();
-    guanxi_store::migrate::run(&sqlite).await.unwrap();
-    let mut out = vec![(sqlite, None, dir)];
-    if let Ok(url) = std::env::var("GUANXI_TEST_DATABASE_URL") {
-        let base = url.rsplit_once('/').unwrap().0;
-        let name = format!("store_search_{tag}_{}", std::process::id());
-        let url = format!("{base}/{name}");
-        bulk::drop_pg_database(&url).await.unwrap();
-        bulk::ensure_pg_database(&url).await.unwrap();
-        let pg = Db::connect(&url).await.unwrap();
-        guanxi_store::migrate::run(&pg).await.unwrap();
-        out.push((pg, Some(url), tempfile::tempdir().unwrap()));
-    }
-    out
-}
-
-async fn close(db: Db, url: Option<String>) {
-    db.close().await;
-    if let Some(url) = url {
-        bulk::drop_pg_database(&url).await.unwrap();
-    }
-}
-
-fn grant() -> Grant {
-    grant_of(1, "admin", Scope::All)
-}
-
-/// A customers View grant of user `id` with the given scope.
-fn grant_of(id: i64, name: &str, scope: Scope) -> Grant {
-    let mut perms = BTreeMap::new();
-    perms.insert(
-        Module::Customers,
-        ModulePermission::with(&[Action::View, Action::Create, Action::Edit], scope),
-    );
-    Principal::new(
-        id,
-        name.into(),
-        name.into(),
-        None,
-        Locale::ZhCn,
-        "Asia/Shanghai".into(),
-        perms,
-        vec![],
-    )
-    .authorize(Module::Customers, Action::View)
-    .unwrap()
-}
+mod common;
+use common::{close, databases, grant, grant_of};
 
 fn values(name: &str, pinyin: &str, phone: &str) -> Values {
     json!({"name": name, "pinyin": pinyin, "phone": phone})

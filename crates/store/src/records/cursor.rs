@@ -61,24 +61,30 @@ pub(super) fn cursor_bind(backend: Backend, f: Option<&FieldDef>, v: &Value) -> 
 /// The cursor after a record, for the next page of a list sorted by `sort`.
 pub fn cursor_of(r: &Record, sort: Option<&FieldDef>) -> Cursor {
     let value = match sort {
-        None => json!(r.id),
-        Some(f) if f.system => {
-            let v = match f.code {
-                "id" => json!(r.id),
-                "owner_id" => json!(r.owner_id),
-                "department_id" => json!(r.department_id),
-                "created_by" => json!(r.created_by),
-                "updated_by" => json!(r.updated_by),
-                "created_at" => json!(r.created_at),
-                _ => json!(r.updated_at),
-            };
-            if v.is_null() { json!(0) } else { v }
-        }
-        Some(f) => match r.values.get(f.code) {
-            Some(Value::Null) | None if f.kind.is_integer() => json!(0),
-            Some(Value::Null) | None => json!(""),
-            Some(v) => v.clone(),
-        },
+        None => None,
+        Some(f) if f.system => Some(match f.code {
+            "id" => json!(r.id),
+            "owner_id" => json!(r.owner_id),
+            "department_id" => json!(r.department_id),
+            "created_by" => json!(r.created_by),
+            "updated_by" => json!(r.updated_by),
+            "created_at" => json!(r.created_at),
+            _ => json!(r.updated_at),
+        }),
+        Some(f) => r.values.get(f.code).cloned(),
     };
-    Cursor { value, id: r.id }
+    cursor_after(r.id, sort, value)
+}
+
+/// The cursor after the record `id` whose sort field holds `value` (as a [`Record`] holds it):
+/// an empty value becomes the key's empty value.
+pub(super) fn cursor_after(id: i64, sort: Option<&FieldDef>, value: Option<Value>) -> Cursor {
+    let value = match (sort, value) {
+        (None, _) => json!(id),
+        (Some(f), v) if f.system => v.filter(|v| !v.is_null()).unwrap_or(json!(0)),
+        (Some(f), Some(Value::Null) | None) if f.kind.is_integer() => json!(0),
+        (Some(_), Some(Value::Null) | None) => json!(""),
+        (Some(_), Some(v)) => v,
+    };
+    Cursor { value, id }
 }

@@ -200,6 +200,7 @@ mod filter;
 mod history;
 mod narrow;
 mod purge;
+mod rows;
 mod write;
 
 pub use batch::{
@@ -211,6 +212,7 @@ use cursor::{cursor_bind, sort_expr};
 pub use filter::{Condition, Op};
 pub use history::{HistoryEntry, history_entry, history_of};
 pub use purge::{PurgeError, Reference, purge};
+pub use rows::{Row, list_rows};
 pub use write::{
     delete, department_of, history_line, insert, restore, set_locked, transfer, update,
 };
@@ -435,8 +437,30 @@ async fn page(db: &Db, fs: &Fields, q: &ListQuery, cond: Sql) -> Result<Vec<Reco
         }
         None => fs,
     };
+    let sql = page_sql(backend, q, select(fs), cond).0;
+    Ok(on_db!(db, read, |p| {
+        let rows = bind_all!(
+            sqlx::query(sqlx::AssertSqlSafe(sql.text.as_str())),
+            &sql.binds
+        )
+        .fetch_all(p)
+        .await?;
+        rows.iter()
+            .map(|r| decode!(fs, r))
+            .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
+    })?)
+}
+
+/// The statement of a page: `head` (a `SELECT … FROM table t …`), the list's conditions, the
+/// cursor's bound, the order and the limit; with the sort key and the direction it orders by.
+fn page_sql(
+    backend: crate::Backend,
+    q: &ListQuery,
+    head: String,
+    cond: Sql,
+) -> (Sql, String, &'static str) {
     let mut sql = Sql {
-        text: format!("{} WHERE {}", select(fs), cond.text),
+        text: format!("{head} WHERE {}", cond.text),
         binds: cond.binds,
     };
     let key = sort_expr(backend, q.sort);
@@ -464,17 +488,7 @@ async fn page(db: &Db, fs: &Fields, q: &ListQuery, cond: Sql) -> Result<Vec<Reco
     } else {
         sql.text += &format!(" ORDER BY {key} {dir}, t.id {dir} LIMIT {limit}");
     }
-    Ok(on_db!(db, read, |p| {
-        let rows = bind_all!(
-            sqlx::query(sqlx::AssertSqlSafe(sql.text.as_str())),
-            &sql.binds
-        )
-        .fetch_all(p)
-        .await?;
-        rows.iter()
-            .map(|r| decode!(fs, r))
-            .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
-    })?)
+    (sql, key, dir)
 }
 
 async fn fetch(db: &Db, fs: &Fields, grant: &Grant, id: i64, deleted: bool) -> Result<Record> {

@@ -383,7 +383,7 @@ pub async fn targets(
 
 #[utoipa::path(get, path = "/api/v1/{module}/export", tag = "imports",
     params(("module" = String, Path), ("format" = Option<String>, Query, description = "csv (default) or xlsx"),
-        ("columns" = Option<String>, Query, description = "field codes, comma-separated, in order"),
+        ("columns" = Option<String>, Query, description = "field codes, comma-separated, in order; `owner` (the owner's name) and `updated_at` (last change) may be among them; default: every visible field and the owner"),
         ("q" = Option<String>, Query), ("sort" = Option<String>, Query), ("order" = Option<String>, Query)),
     responses((status = 200, description = "every record of the list in scope, streamed"), (status = 403)))]
 pub async fn export_list(

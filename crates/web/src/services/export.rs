@@ -9,7 +9,7 @@ use guanxi_core::Action;
 use guanxi_core::engine::{self, FieldDef, FieldKind, Fields, ModuleDef};
 use guanxi_io::Cell;
 use guanxi_store::audit::{self, Event};
-use guanxi_store::records::{self, ListQuery, Record};
+use guanxi_store::records::{self, ListQuery, Row};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -44,18 +44,43 @@ impl Format {
     }
 }
 
-/// The columns of an export: those asked for (in that order), else every visible field.
-pub fn columns(fs: &Fields, chosen: Option<&[String]>) -> AppResult<Vec<&'static FieldDef>> {
+/// A column of an export: a field, or one of the two every list shows after its fields.
+#[derive(Clone, Copy, Debug)]
+pub enum Column {
+    Field(&'static FieldDef),
+    /// The owner (负责人), by display name: an import takes it back.
+    Owner,
+    /// The time of the last change.
+    Updated,
+}
+
+/// The code of the owner column in `columns=`.
+pub const OWNER: &str = "owner";
+/// The code of the column of the last change in `columns=`.
+pub const UPDATED: &str = "updated_at";
+
+/// The columns of an export: those asked for (in that order), else every visible field and
+/// the owner.
+pub fn columns(fs: &Fields, chosen: Option<&[String]>) -> AppResult<Vec<Column>> {
     match chosen.filter(|c| !c.is_empty()) {
         Some(codes) => codes
             .iter()
-            .map(|c| {
-                fs.field(c)
+            .map(|c| match c.as_str() {
+                OWNER => Ok(Column::Owner),
+                UPDATED => Ok(Column::Updated),
+                c => fs
+                    .field(c)
                     .filter(|f| !f.hidden)
-                    .ok_or(AppError::BadRequest("error-filter"))
+                    .map(Column::Field)
+                    .ok_or(AppError::BadRequest("error-filter")),
             })
             .collect(),
-        None => Ok(fs.iter().filter(|f| !f.hidden).collect()),
+        None => Ok(fs
+            .iter()
+            .filter(|f| !f.hidden)
+            .map(Column::Field)
+            .chain([Column::Owner])
+            .collect()),
     }
 }
 
@@ -115,6 +140,35 @@ impl Shown {
             .get(&(f.dictionary.unwrap_or_default().to_owned(), code.to_owned()))
             .cloned()
             .unwrap_or_else(|| code.to_owned())
+    }
+
+    /// The cells of a row: `fields` are the field columns among `cols`, in their order, as the
+    /// row's values are.
+    fn row(
+        &self,
+        cols: &[Column],
+        fields: &[&FieldDef],
+        row: Row,
+        titles: &HashMap<(&str, i64), String>,
+    ) -> Vec<Cell> {
+        let mut values = fields.iter().zip(row.values);
+        let (mut owner, mut updated) = (row.owner_name, row.updated_at);
+        cols.iter()
+            .map(|c| match c {
+                Column::Field(_) => match values.next() {
+                    Some((f, v)) => self.cell(f, Some(&v), titles),
+                    None => Cell::Empty,
+                },
+                Column::Owner => owner.take().map_or(Cell::Empty, Cell::Text),
+                Column::Updated => updated
+                    .take()
+                    .as_deref()
+                    .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                    .map_or(Cell::Empty, |t| {
+                        Cell::DateTime(t.with_timezone(&self.tz).naive_local())
+                    }),
+            })
+            .collect()
     }
 
     fn cell(&self, f: &FieldDef, v: Option<&Value>, titles: &HashMap<(&str, i64), String>) -> Cell {
@@ -195,11 +249,11 @@ impl Shown {
 /// The titles of the related records a page points at: one query per relation column.
 async fn titles(
     state: &AppState,
-    cols: &[&'static FieldDef],
-    page: &[Record],
+    fields: &[&'static FieldDef],
+    page: &[Row],
 ) -> AppResult<HashMap<(&'static str, i64), String>> {
     let mut out = HashMap::new();
-    for f in cols {
+    for (i, f) in fields.iter().enumerate() {
         let FieldKind::Relation(target) = f.kind else {
             continue;
         };
@@ -208,7 +262,7 @@ async fn titles(
         };
         let ids: Vec<i64> = page
             .iter()
-            .filter_map(|r| r.values.get(f.code).and_then(Value::as_i64))
+            .filter_map(|r| r.values.get(i).and_then(Value::as_i64))
             .collect();
         for (id, title) in records::titles(&state.db, tdef, &ids).await? {
             out.insert((f.code, id), title);
@@ -237,8 +291,22 @@ pub async fn start(
     auth.principal.authorize(def.module, Action::Export)?;
     let fs = fields(state, def).await?;
     let cols = columns(&fs, chosen)?;
-    let shown = Shown::load(state, auth, &cols).await?;
-    let headers = cols.iter().map(|f| f.label_in(def, auth.locale)).collect();
+    let fields: Vec<&'static FieldDef> = cols
+        .iter()
+        .filter_map(|c| match c {
+            Column::Field(f) => Some(*f),
+            _ => None,
+        })
+        .collect();
+    let shown = Shown::load(state, auth, &fields).await?;
+    let headers = cols
+        .iter()
+        .map(|c| match c {
+            Column::Field(f) => f.label_in(def, auth.locale),
+            Column::Owner => guanxi_core::i18n::t(auth.locale, "record-owner"),
+            Column::Updated => guanxi_core::i18n::t(auth.locale, "record-updated"),
+        })
+        .collect();
     audit::record_now(
         &state.db,
         &auth.actor,
@@ -263,16 +331,14 @@ pub async fn start(
     q.after = None;
     tokio::spawn(async move {
         loop {
-            let page = match records::list(&state.db, &fs, &grant, &q).await {
+            let (page, next) = match records::list_rows(&state.db, &fs, &grant, &q, &fields).await {
                 Ok(p) => p,
                 Err(e) => {
                     let _ = tx.send(Err(e.into())).await;
                     return;
                 }
             };
-            let Some(last) = page.last() else { return };
-            q.after = Some(records::cursor_of(last, q.sort));
-            let titles = match titles(&state, &cols, &page).await {
+            let titles = match titles(&state, &fields, &page).await {
                 Ok(t) => t,
                 Err(e) => {
                     let _ = tx.send(Err(e)).await;
@@ -280,16 +346,15 @@ pub async fn start(
                 }
             };
             let rows = page
-                .iter()
-                .map(|r| {
-                    cols.iter()
-                        .map(|f| shown.cell(f, r.values.get(f.code), &titles))
-                        .collect()
-                })
+                .into_iter()
+                .map(|r| shown.row(&cols, &fields, r, &titles))
                 .collect();
-            let full = page.len() as i64 == PAGE;
-            if tx.send(Ok(rows)).await.is_err() || !full {
+            if tx.send(Ok(rows)).await.is_err() {
                 return;
+            }
+            match next {
+                Some(c) => q.after = Some(c),
+                None => return,
             }
         }
     });

@@ -213,7 +213,8 @@ pub(super) fn rows(
 }
 
 /// What an export of the list asks for: its filter, search and sort, and the columns shown
-/// (the title first), in the export API's terms.
+/// (the title first, the owner and the time of the last change last), in the export API's
+/// terms.
 pub(super) fn export_query(pairs: &[(String, String)], title: &str, shown: &[&str]) -> String {
     let mut keep: Vec<(String, String)> = pairs
         .iter()
@@ -224,6 +225,10 @@ pub(super) fn export_query(pairs: &[(String, String)], title: &str, shown: &[&st
         .collect();
     let columns: Vec<&str> = std::iter::once(title)
         .chain(shown.iter().copied())
+        .chain([
+            crate::services::export::OWNER,
+            crate::services::export::UPDATED,
+        ])
         .collect();
     keep.push(("columns".into(), columns.join(",")));
     query_string(&keep, &[])
