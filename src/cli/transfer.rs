@@ -112,7 +112,12 @@ fn app_error(auth: &Auth, e: guanxi_web::AppError) -> anyhow::Error {
         .into_iter()
         .map(|(f, m)| format!("{f}: {m}"))
         .collect();
-    anyhow::anyhow!("{} {}", e.message(auth.locale), detail.join("; "))
+    // The operator at the shell sees what went wrong inside, which a web page never shows.
+    let cause = match &e {
+        guanxi_web::AppError::Internal(inner) => format!(" ({inner:#})"),
+        _ => String::new(),
+    };
+    anyhow::anyhow!("{} {}{cause}", e.message(auth.locale), detail.join("; "))
 }
 
 /// Applies "header=field" pairs over the guessed mapping.

@@ -543,3 +543,44 @@ async fn unreadable_files_are_refused_with_a_reason() {
         app.finish().await;
     }
 }
+
+/// An import checks the next chunk while it writes this one: organisations named again in a
+/// later chunk, before the chunk that creates them is written, are still created once.
+#[tokio::test]
+async fn organisations_named_across_chunks_are_created_once() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin().await;
+        let mut csv = String::from("姓名,手机,公司\n");
+        for i in 0..12_000 {
+            let org = ["甲机构", "乙机构", "丙机构"][i % 3];
+            csv += &format!("联系人{i},139{i:08},{org}\n");
+        }
+        let (s, imp) = upload(&admin, "contacts", "contacts.csv", csv.into_bytes()).await;
+        assert_eq!(s, 201, "{imp}");
+        let id = imp["id"].as_i64().unwrap();
+        map(
+            &admin,
+            id,
+            json!(["name", "mobile", "organisation_name"]),
+            "skip",
+        )
+        .await;
+        admin
+            .ok("POST", &format!("/api/v1/imports/{id}/start"), None)
+            .await;
+        let done = wait(&admin, id, &["done", "failed"]).await;
+        assert_eq!(done["state"], "done", "{done}");
+        assert_eq!(done["created_rows"], 12_000, "{done}");
+        assert_eq!(
+            names(&admin, "organisations").await,
+            ["丙机构", "乙机构", "甲机构"],
+            "{backend:?}"
+        );
+        let v = admin
+            .ok("GET", "/api/v1/contacts?q=联系人11999", None)
+            .await;
+        assert!(v["items"][0]["organisation_id"].as_i64().is_some(), "{v}");
+        app.finish().await;
+    }
+}

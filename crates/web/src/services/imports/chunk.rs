@@ -100,10 +100,12 @@ impl Hasher for Prehashed {
     }
 }
 
-/// Where a chunk's checks read: the database (the dry run), or the write's open transaction,
-/// which also sees the records its earlier chunks created.
+/// Where a chunk's checks read: the database (the dry run), its readers beside the write's
+/// open transaction (what was committed before it), or that transaction, which also sees the
+/// records its earlier chunks created.
 pub enum Reads<'a> {
     Db(&'a Db),
+    Readers(&'a Db),
     Tx(&'a mut Tx),
 }
 
@@ -116,6 +118,7 @@ impl Reads<'_> {
     ) -> AppResult<HashMap<String, Match>> {
         Ok(match self {
             Reads::Db(db) => records::find_many(db, fs, field, values).await?,
+            Reads::Readers(db) => records::read_find_many(db, fs, field, values).await?,
             Reads::Tx(tx) => records::tx_find_many(tx, fs, field, values).await?,
         })
     }

@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 
 use super::chunk::{self, Outcome, Reads, Seen};
 use super::plan::Prepared;
-use super::write::{self, Chunk, Tally};
+use super::write::{self, Tally};
 use crate::auth::Auth;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -273,6 +273,16 @@ pub async fn write(
     Ok(imports::get(&state.db, id).await?)
 }
 
+/// What the check stage of a write hands to the write stage.
+enum Stage {
+    /// The next chunk: the file's rows it covers, and what becomes of them.
+    Checked(i64, write::Checked),
+    /// The file cannot be read further (its message).
+    Failed(String),
+    /// The end of the file, with the duplicate keys seen in it.
+    End(Seen),
+}
+
 /// The write's chunks, from the import's position to the end of the file, then the rows users
 /// fixed; `false` when the file failed (the import is marked failed then).
 async fn write_rows(
@@ -298,68 +308,124 @@ async fn write_rows(
         .into_iter()
         .map(|(l, f, d)| (l, (f, d)))
         .collect();
-    let mut seen = Seen::default();
-    let mut position = imp.position;
-    // Statistics are refreshed whenever the rows written have doubled since the last time.
-    let mut next_analyze = position + CHUNK as i64;
-    // The open transaction, the rows it holds and what they did.
-    let mut open: Option<(Tx, i64, Tally)> = None;
-    let mut rx = read_rows(imp, position);
-    while let Some(batch) = rx.recv().await {
-        let batch = match batch {
-            Ok(b) => b,
-            Err(e) => {
-                drop(open);
-                fail(state, id, e.key()).await?;
-                return Ok(false);
-            }
-        };
-        let n = batch.len() as i64;
-        let mut rows = vec![];
-        let mut fixed_lines = vec![];
-        for r in batch {
-            let line = r.line as i64;
-            match known.get(&line) {
-                Some((true, false)) => {
-                    let stored = imports::error_row_at(&state.db, id, line).await?;
-                    fixed_lines.push(line);
-                    rows.push(plan.prepare(line, stored.cells));
+    // Two stages run side by side: one reads the file and checks each chunk, reading through
+    // the database's other connections (the rows this import already wrote need no read: a
+    // duplicate of them is a duplicate in the file, which `Seen` finds); the other writes the
+    // checked chunks in the open transaction. So the checks of the next chunk, and their
+    // lookups of existing records, are done while the database writes this one.
+    let (to_writer, mut checked) = mpsc::channel::<Stage>(1);
+    let check_stage = async move {
+        let mut seen = Seen::default();
+        let mut rx = read_rows(imp, imp.position);
+        while let Some(batch) = rx.recv().await {
+            let batch = match batch {
+                Ok(b) => b,
+                Err(e) => {
+                    let _ = to_writer.send(Stage::Failed(e.key().to_owned())).await;
+                    return Ok(());
                 }
-                Some(_) => {}
-                None => rows.push(plan.prepare(line, r.cells)),
+            };
+            let n = batch.len() as i64;
+            let mut rows = vec![];
+            let mut fixed_lines = vec![];
+            for r in batch {
+                let line = r.line as i64;
+                match known.get(&line) {
+                    Some((true, false)) => {
+                        let stored = imports::error_row_at(&state.db, id, line).await?;
+                        fixed_lines.push(line);
+                        rows.push(plan.prepare(line, stored.cells));
+                    }
+                    Some(_) => {}
+                    None => rows.push(plan.prepare(line, r.cells)),
+                }
+            }
+            let mut orgs = HashSet::new();
+            let outcomes = chunk::check(
+                state,
+                auth,
+                plan,
+                rows,
+                &mut seen,
+                &mut orgs,
+                allow,
+                Reads::Readers(&state.db),
+            )
+            .await?;
+            let checked = write::Checked {
+                outcomes,
+                orgs,
+                fixed_lines,
+            };
+            if to_writer.send(Stage::Checked(n, checked)).await.is_err() {
+                // The writer stopped, with its reason.
+                return Ok(());
             }
         }
-        position += n;
-        let (tx, held, tally) = match &mut open {
-            Some(o) => o,
-            None => {
-                let mut tx = state.db.begin_bulk().await?;
-                renew(&mut tx, lease).await?;
-                open.insert((tx, 0, Tally::default()))
+        let _ = to_writer.send(Stage::End(seen)).await;
+        AppResult::Ok(())
+    };
+    let write_stage = async {
+        let mut created_orgs = HashMap::new();
+        let mut position = imp.position;
+        // Statistics are refreshed whenever the rows written have doubled since the last time.
+        let mut next_analyze = position + CHUNK as i64;
+        // The open transaction, the rows it holds and what they did.
+        let mut open: Option<(Tx, i64, Tally)> = None;
+        let mut seen = None;
+        while let Some(stage) = checked.recv().await {
+            let (n, chunk) = match stage {
+                Stage::Checked(n, c) => (n, c),
+                Stage::Failed(key) => {
+                    drop(open);
+                    fail(state, id, &key).await?;
+                    return Ok(None);
+                }
+                Stage::End(s) => {
+                    seen = Some(s);
+                    break;
+                }
+            };
+            position += n;
+            let (tx, held, tally) = match &mut open {
+                Some(o) => o,
+                None => {
+                    let mut tx = state.db.begin_bulk().await?;
+                    renew(&mut tx, lease).await?;
+                    open.insert((tx, 0, Tally::default()))
+                }
+            };
+            write::chunk(state, auth, plan, imp, tx, chunk, &mut created_orgs, tally).await?;
+            *held += n;
+            if *held >= tx_rows
+                && let Some((tx, _, tally)) = open.take()
+            {
+                write::commit(auth, plan, imp, tx, tally, position).await?;
+                if position >= next_analyze {
+                    // PostgreSQL plans the duplicate checks from the table's statistics: made
+                    // when it was small they choose a scan over the whole table (1M rows into an
+                    // empty table, autovacuum off: 333 rows/s before, 3,666 after one ANALYZE).
+                    guanxi_store::bulk::analyze(&state.db, plan.fs.def.table).await?;
+                    next_analyze = position * 2;
+                }
             }
+        }
+        // Without the end, the check stage failed: its error is returned, and the open
+        // transaction rolls back.
+        let Some(seen) = seen else {
+            return Ok(None);
         };
-        let chunk = Chunk {
-            rows,
-            fixed_lines: &fixed_lines,
-        };
-        write::chunk(state, auth, plan, imp, tx, chunk, &mut seen, allow, tally).await?;
-        *held += n;
-        if *held >= tx_rows
-            && let Some((tx, _, tally)) = open.take()
-        {
+        if let Some((tx, _, tally)) = open.take() {
             write::commit(auth, plan, imp, tx, tally, position).await?;
-            if position >= next_analyze {
-                // PostgreSQL plans the duplicate checks from the table's statistics: made
-                // when it was small they choose a scan over the whole table (1M rows into an
-                // empty table, autovacuum off: 333 rows/s before, 3,666 after one ANALYZE).
-                guanxi_store::bulk::analyze(&state.db, plan.fs.def.table).await?;
-                next_analyze = position * 2;
-            }
         }
-    }
-    if let Some((tx, _, tally)) = open.take() {
-        write::commit(auth, plan, imp, tx, tally, position).await?;
-    }
+        AppResult::Ok(Some((seen, created_orgs, position)))
+    };
+    let (checks, written) = tokio::join!(check_stage, write_stage);
+    let written = written?;
+    checks?;
+    let Some((mut seen, mut created_orgs, position)) = written else {
+        return Ok(false);
+    };
     // Rows fixed after the file went past them.
     loop {
         let pending = imports::errors(&state.db, id, 0, CHUNK as i64, false).await?;
@@ -375,12 +441,17 @@ async fn write_rows(
         let mut tx = state.db.begin_bulk().await?;
         renew(&mut tx, lease).await?;
         let mut tally = Tally::default();
-        let chunk = Chunk {
-            rows,
-            fixed_lines: &lines,
-        };
+        let chunk =
+            write::check_in(state, auth, plan, &mut tx, rows, lines, &mut seen, allow).await?;
         write::chunk(
-            state, auth, plan, imp, &mut tx, chunk, &mut seen, allow, &mut tally,
+            state,
+            auth,
+            plan,
+            imp,
+            &mut tx,
+            chunk,
+            &mut created_orgs,
+            &mut tally,
         )
         .await?;
         write::commit(auth, plan, imp, tx, tally, position).await?;

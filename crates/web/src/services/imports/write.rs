@@ -26,13 +26,52 @@ pub struct Tally {
     pub failed: i64,
 }
 
-/// The rows of one chunk; `fixed_lines` are the users' corrections among them.
-pub struct Chunk<'a> {
-    pub rows: Vec<Prepared>,
-    pub fixed_lines: &'a [i64],
+/// The rows of one chunk, checked: what becomes of each, the organisations its contacts name
+/// that did not exist when it was checked, and the users' corrections among its lines.
+pub struct Checked {
+    pub outcomes: Vec<Outcome>,
+    pub orgs: HashSet<String>,
+    pub fixed_lines: Vec<i64>,
 }
 
-/// Writes one chunk in `tx`, adding to `tally`.
+/// Checks `rows` reading through the open transaction (which sees what its earlier chunks
+/// wrote), for the rows users fixed after the file went past them.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one chunk's whole context, passed down once"
+)]
+pub async fn check_in(
+    state: &AppState,
+    auth: &Auth,
+    plan: &Plan,
+    tx: &mut Tx,
+    rows: Vec<Prepared>,
+    fixed_lines: Vec<i64>,
+    seen: &mut Seen,
+    allow: bool,
+) -> AppResult<Checked> {
+    let mut orgs = HashSet::new();
+    let outcomes = chunk::check(
+        state,
+        auth,
+        plan,
+        rows,
+        seen,
+        &mut orgs,
+        allow,
+        Reads::Tx(tx),
+    )
+    .await?;
+    Ok(Checked {
+        outcomes,
+        orgs,
+        fixed_lines,
+    })
+}
+
+/// Writes one checked chunk in `tx`, adding to `tally`. `created_orgs` are the organisations
+/// this import created so far (lower-case name → id): a name checked before its organisation
+/// was written links to it rather than create it twice.
 #[expect(
     clippy::too_many_arguments,
     reason = "one chunk's whole context, passed down once"
@@ -43,29 +82,23 @@ pub async fn chunk(
     plan: &Plan,
     imp: &Import,
     tx: &mut Tx,
-    chunk: Chunk<'_>,
-    seen: &mut Seen,
-    allow: bool,
+    chunk: Checked,
+    created_orgs: &mut HashMap<String, i64>,
     tally: &mut Tally,
 ) -> AppResult<()> {
-    let mut orgs = HashSet::new();
-    let outcomes = chunk::check(
-        state,
-        auth,
-        plan,
-        chunk.rows,
-        seen,
-        &mut orgs,
-        allow,
-        Reads::Tx(tx),
-    )
-    .await?;
+    let Checked {
+        outcomes,
+        orgs,
+        fixed_lines,
+    } = chunk;
     // Contacts' organisations that do not exist yet are created first, then linked.
-    let mut org_ids: HashMap<String, i64> = HashMap::new();
-    if !orgs.is_empty() {
+    let names: Vec<String> = orgs
+        .into_iter()
+        .filter(|n| !created_orgs.contains_key(&n.to_lowercase()))
+        .collect();
+    if !names.is_empty() {
         let ofs =
             guanxi_store::custom_fields::tx_fields(tx, &guanxi_core::engine::ORGANISATIONS).await?;
-        let names: Vec<String> = orgs.into_iter().collect();
         let new: Vec<NewRecord> = names
             .iter()
             .map(|n| {
@@ -78,12 +111,9 @@ pub async fn chunk(
             })
             .collect();
         let ids = records::insert_many(tx, &ofs, &new, &auth.actor).await?;
-        org_ids = names
-            .into_iter()
-            .map(|n| n.to_lowercase())
-            .zip(ids)
-            .collect();
+        created_orgs.extend(names.into_iter().map(|n| n.to_lowercase()).zip(ids));
     }
+    let org_ids = &*created_orgs;
     let p = &mut tally.progress;
     let mut creates = vec![];
     let mut failed = vec![];
@@ -215,8 +245,7 @@ pub async fn chunk(
         &super::run::error_rows(plan, &imp.headers, &failed_refs),
     )
     .await?;
-    let done: Vec<i64> = chunk
-        .fixed_lines
+    let done: Vec<i64> = fixed_lines
         .iter()
         .copied()
         .filter(|l| !failed_lines.contains(l))
