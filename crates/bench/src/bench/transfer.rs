@@ -188,9 +188,10 @@ pub async fn measure(
             "rows/s",
             format!(
                 "{:.1} s for a {:.0} MB file into an empty database: reading, checks (types, dictionary, duplicates in the file and in the database), \
-                 records, change history, search index and audit, checked in chunks of 5,000 rows, committed every {} rows; peak memory {peak:.0} MB{}",
+                 records, change history, search index and audit, checked in chunks of {} rows (the next one while one is written), committed every {} rows; peak memory {peak:.0} MB{}",
                 secs,
                 size as f64 / 1e6,
+                super::report::thousands(guanxi_web::services::imports::run::BATCH as f64),
                 super::report::thousands(if is_pg {
                     guanxi_web::services::imports::run::CHUNK
                 } else {

@@ -24,6 +24,11 @@ use crate::state::AppState;
 /// enough that other users' writes never wait long for the database's writer.
 pub const CHUNK: usize = 5_000;
 
+/// Rows read, checked and written at a time: a transaction holds one or more of them.
+/// Half a transaction of a server's job: the write checks the next batch while it writes one,
+/// so two are in memory.
+pub const BATCH: usize = CHUNK / 2;
+
 /// Rows per transaction of the command line's import into SQLite, which has the database to
 /// itself: fewer commits, and fewer WAL checkpoints writing the same index pages again (a
 /// million customers: 88.7 s at 20,000 rows, 76.1 s at 100,000, no gain at 250,000; the same
@@ -70,17 +75,17 @@ fn read_rows(
                 return;
             }
         };
-        let mut batch = Vec::with_capacity(CHUNK);
+        let mut batch = Vec::with_capacity(BATCH);
         for (i, row) in reader.enumerate() {
             match row {
                 Ok(_) if (i as i64) < skip => {}
                 Ok(r) => {
                     batch.push(r);
-                    if batch.len() == CHUNK
+                    if batch.len() == BATCH
                         && tx
                             .blocking_send(Ok(std::mem::replace(
                                 &mut batch,
-                                Vec::with_capacity(CHUNK),
+                                Vec::with_capacity(BATCH),
                             )))
                             .is_err()
                     {
@@ -317,11 +322,21 @@ async fn write_rows(
     let check_stage = async move {
         let mut seen = Seen::default();
         let mut rx = read_rows(imp, imp.position);
-        while let Some(batch) = rx.recv().await {
+        loop {
+            // The next chunk is checked once the writer has taken the last one: a chunk being
+            // written and one checked, never more in memory.
+            let Ok(slot) = to_writer.reserve().await else {
+                // The writer stopped, with its reason.
+                return AppResult::Ok(());
+            };
+            let Some(batch) = rx.recv().await else {
+                slot.send(Stage::End(seen));
+                return Ok(());
+            };
             let batch = match batch {
                 Ok(b) => b,
                 Err(e) => {
-                    let _ = to_writer.send(Stage::Failed(e.key().to_owned())).await;
+                    slot.send(Stage::Failed(e.key().to_owned()));
                     return Ok(());
                 }
             };
@@ -357,13 +372,8 @@ async fn write_rows(
                 orgs,
                 fixed_lines,
             };
-            if to_writer.send(Stage::Checked(n, checked)).await.is_err() {
-                // The writer stopped, with its reason.
-                return Ok(());
-            }
+            slot.send(Stage::Checked(n, checked));
         }
-        let _ = to_writer.send(Stage::End(seen)).await;
-        AppResult::Ok(())
     };
     let write_stage = async {
         let mut created_orgs = HashMap::new();
