@@ -378,7 +378,24 @@ pub(crate) async fn sqlite_insert(
     columns: &[&str],
     rows: Vec<Vec<Val>>,
 ) -> Result<()> {
-    let per = (SQLITE_PARAMS / columns.len().max(1)).max(1);
+    // The rows split evenly over as few statements as the parameter limit allows: chunks of
+    // the same size then reuse the same two prepared statements, where a full statement and a
+    // short remainder made a new remainder to prepare for every chunk.
+    let max = (SQLITE_PARAMS / columns.len().max(1)).max(1);
+    let per = rows.len().div_ceil(rows.len().div_ceil(max).max(1)).max(1);
+    sqlite_insert_per(c, table, columns, rows, per, true).await
+}
+
+/// [`sqlite_insert`] with `per` rows a statement; a last, shorter statement is kept prepared
+/// only when `keep_rest`.
+async fn sqlite_insert_per(
+    c: &mut sqlx::SqliteConnection,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<Val>>,
+    per: usize,
+    keep_rest: bool,
+) -> Result<()> {
     let head = format!(
         "INSERT OR FAIL INTO {table} ({}) VALUES ",
         columns.join(", ")
@@ -387,8 +404,6 @@ pub(crate) async fn sqlite_insert(
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let batch: Vec<Vec<Val>> = rows.by_ref().take(per).collect();
-        // A full statement is kept prepared for the next batch; a last, shorter one (its size
-        // differs every time) is not, or the connection's cache would fill with them.
         let is_full = batch.len() == per;
         let partial;
         let sql = if is_full {
@@ -397,7 +412,7 @@ pub(crate) async fn sqlite_insert(
             partial = format!("{head}{}", placeholders(columns.len(), batch.len()));
             partial.as_str()
         };
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(is_full);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(is_full || keep_rest);
         for v in batch.into_iter().flatten() {
             q = match v {
                 Val::Null => q.bind(None::<i64>),
@@ -518,7 +533,7 @@ pub async fn raw_sqlite_insert(
     // Whole statements only: the tail that does not fill one is dropped from the figure.
     rows.truncate(rows.len() / per * per);
     let n = rows.len();
-    sqlite_insert(&mut tx, table, columns, rows).await?;
+    sqlite_insert_per(&mut tx, table, columns, rows, per, false).await?;
     tx.commit().await?;
     let secs = started.elapsed().as_secs_f64();
     conn.close().await?;
