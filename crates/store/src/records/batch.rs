@@ -286,19 +286,7 @@ pub async fn find_many(
     field: &guanxi_core::engine::FieldDef,
     values: &[Value],
 ) -> Result<HashMap<String, Match>> {
-    let mut out = HashMap::new();
-    for (sql, chunk) in match_queries(db.backend(), fs, field, values) {
-        let rows: Vec<MatchRow> = crate::on_db!(db, write, |p| {
-            bind_all!(
-                sqlx::query_as::<_, MatchRow>(sqlx::AssertSqlSafe(sql.as_str())),
-                &chunk
-            )
-            .fetch_all(p)
-            .await
-        })?;
-        add_matches(&mut out, rows);
-    }
-    Ok(out)
+    find_many_on(db, fs, field, values, true).await
 }
 
 /// [`find_many`] through the readers' connections, beside a write transaction that holds the
@@ -309,16 +297,32 @@ pub async fn read_find_many(
     field: &guanxi_core::engine::FieldDef,
     values: &[Value],
 ) -> Result<HashMap<String, Match>> {
+    find_many_on(db, fs, field, values, false).await
+}
+
+async fn find_many_on(
+    db: &crate::Db,
+    fs: &Fields,
+    field: &guanxi_core::engine::FieldDef,
+    values: &[Value],
+    writer: bool,
+) -> Result<HashMap<String, Match>> {
     let mut out = HashMap::new();
     for (sql, chunk) in match_queries(db.backend(), fs, field, values) {
-        let rows: Vec<MatchRow> = crate::on_db!(db, read, |p| {
-            bind_all!(
-                sqlx::query_as::<_, MatchRow>(sqlx::AssertSqlSafe(sql.as_str())),
-                &chunk
-            )
-            .fetch_all(p)
-            .await
-        })?;
+        macro_rules! fetch {
+            ($pool:expr) => {
+                bind_all!(
+                    sqlx::query_as::<_, MatchRow>(sqlx::AssertSqlSafe(sql.as_str())),
+                    &chunk
+                )
+                .fetch_all($pool)
+                .await?
+            };
+        }
+        let rows: Vec<MatchRow> = match db {
+            crate::Db::Sqlite { write, read, .. } => fetch!(if writer { write } else { read }),
+            crate::Db::Postgres(p) => fetch!(p),
+        };
         add_matches(&mut out, rows);
     }
     Ok(out)

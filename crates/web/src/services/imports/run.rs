@@ -355,23 +355,17 @@ async fn write_rows(
                     None => rows.push(plan.prepare(line, r.cells)),
                 }
             }
-            let mut orgs = HashSet::new();
-            let outcomes = chunk::check(
+            let checked = write::check(
                 state,
                 auth,
                 plan,
-                rows,
-                &mut seen,
-                &mut orgs,
-                allow,
                 Reads::Readers(&state.db),
+                rows,
+                fixed_lines,
+                &mut seen,
+                allow,
             )
             .await?;
-            let checked = write::Checked {
-                outcomes,
-                orgs,
-                fixed_lines,
-            };
             slot.send(Stage::Checked(n, checked));
         }
     };
@@ -451,8 +445,17 @@ async fn write_rows(
         let mut tx = state.db.begin_bulk().await?;
         renew(&mut tx, lease).await?;
         let mut tally = Tally::default();
-        let chunk =
-            write::check_in(state, auth, plan, &mut tx, rows, lines, &mut seen, allow).await?;
+        let chunk = write::check(
+            state,
+            auth,
+            plan,
+            Reads::Tx(&mut tx),
+            rows,
+            lines,
+            &mut seen,
+            allow,
+        )
+        .await?;
         write::chunk(
             state,
             auth,

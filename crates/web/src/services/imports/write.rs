@@ -34,34 +34,25 @@ pub struct Checked {
     pub fixed_lines: Vec<i64>,
 }
 
-/// Checks `rows` reading through the open transaction (which sees what its earlier chunks
-/// wrote), for the rows users fixed after the file went past them.
+/// Checks `rows` reading through `reads`: the readers ahead of the write, or its open
+/// transaction (which sees what its earlier chunks wrote) for the rows users fixed after the
+/// file went past them.
 #[expect(
     clippy::too_many_arguments,
     reason = "one chunk's whole context, passed down once"
 )]
-pub async fn check_in(
+pub async fn check(
     state: &AppState,
     auth: &Auth,
     plan: &Plan,
-    tx: &mut Tx,
+    reads: Reads<'_>,
     rows: Vec<Prepared>,
     fixed_lines: Vec<i64>,
     seen: &mut Seen,
     allow: bool,
 ) -> AppResult<Checked> {
     let mut orgs = HashSet::new();
-    let outcomes = chunk::check(
-        state,
-        auth,
-        plan,
-        rows,
-        seen,
-        &mut orgs,
-        allow,
-        Reads::Tx(tx),
-    )
-    .await?;
+    let outcomes = chunk::check(state, auth, plan, rows, seen, &mut orgs, allow, reads).await?;
     Ok(Checked {
         outcomes,
         orgs,
