@@ -28,6 +28,7 @@ pub struct LocaleSlot(pub Arc<OnceLock<Locale>>);
 #[derive(Clone, Debug)]
 pub struct ClientIp(pub Option<String>);
 
+#[derive(Clone)]
 pub struct Auth {
     pub principal: Principal,
     pub actor: Actor,

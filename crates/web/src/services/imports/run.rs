@@ -224,7 +224,7 @@ pub async fn write(
     lease: Option<&Lease>,
 ) -> AppResult<Import> {
     let imp = imports::get(&state.db, id).await?;
-    let plan = super::plan_for(state, auth, &imp).await?;
+    let plan = Arc::new(super::plan_for(state, auth, &imp).await?);
     let allow = super::create_duplicates_allowed(state, &imp).await?;
     if let Err(key) = super::pool::recheck(state, auth, &imp).await? {
         fail(state, id, &key).await?;
@@ -293,7 +293,7 @@ enum Stage {
 async fn write_rows(
     state: &AppState,
     auth: &Auth,
-    plan: &super::plan::Plan,
+    plan: &Arc<super::plan::Plan>,
     imp: &Import,
     allow: bool,
     lease: Option<&Lease>,
@@ -319,55 +319,60 @@ async fn write_rows(
     // checked chunks in the open transaction. So the checks of the next chunk, and their
     // lookups of existing records, are done while the database writes this one.
     let (to_writer, mut checked) = mpsc::channel::<Stage>(1);
-    let check_stage = async move {
-        let mut seen = Seen::default();
-        let mut rx = read_rows(imp, imp.position);
-        loop {
-            // The next chunk is checked once the writer has taken the last one: a chunk being
-            // written and one checked, never more in memory.
-            let Ok(slot) = to_writer.reserve().await else {
-                // The writer stopped, with its reason.
-                return AppResult::Ok(());
-            };
-            let Some(batch) = rx.recv().await else {
-                slot.send(Stage::End(seen));
-                return Ok(());
-            };
-            let batch = match batch {
-                Ok(b) => b,
-                Err(e) => {
-                    slot.send(Stage::Failed(e.key().to_owned()));
+    // A task of its own, so that its work runs on another thread than the write's.
+    let check_stage = {
+        let (state, auth, plan, imp) = (state.clone(), auth.clone(), Arc::clone(plan), imp.clone());
+        tokio::spawn(async move {
+            let (state, auth, plan, imp) = (&state, &auth, &*plan, &imp);
+            let mut seen = Seen::default();
+            let mut rx = read_rows(imp, imp.position);
+            loop {
+                // The next chunk is checked once the writer has taken the last one: a chunk
+                // being written and one checked, never more in memory.
+                let Ok(slot) = to_writer.reserve().await else {
+                    // The writer stopped, with its reason.
+                    return AppResult::Ok(());
+                };
+                let Some(batch) = rx.recv().await else {
+                    slot.send(Stage::End(seen));
                     return Ok(());
-                }
-            };
-            let n = batch.len() as i64;
-            let mut rows = vec![];
-            let mut fixed_lines = vec![];
-            for r in batch {
-                let line = r.line as i64;
-                match known.get(&line) {
-                    Some((true, false)) => {
-                        let stored = imports::error_row_at(&state.db, id, line).await?;
-                        fixed_lines.push(line);
-                        rows.push(plan.prepare(line, stored.cells));
+                };
+                let batch = match batch {
+                    Ok(b) => b,
+                    Err(e) => {
+                        slot.send(Stage::Failed(e.key().to_owned()));
+                        return Ok(());
                     }
-                    Some(_) => {}
-                    None => rows.push(plan.prepare(line, r.cells)),
+                };
+                let n = batch.len() as i64;
+                let mut rows = vec![];
+                let mut fixed_lines = vec![];
+                for r in batch {
+                    let line = r.line as i64;
+                    match known.get(&line) {
+                        Some((true, false)) => {
+                            let stored = imports::error_row_at(&state.db, imp.id, line).await?;
+                            fixed_lines.push(line);
+                            rows.push(plan.prepare(line, stored.cells));
+                        }
+                        Some(_) => {}
+                        None => rows.push(plan.prepare(line, r.cells)),
+                    }
                 }
+                let checked = write::check(
+                    state,
+                    auth,
+                    plan,
+                    Reads::Readers(&state.db),
+                    rows,
+                    fixed_lines,
+                    &mut seen,
+                    allow,
+                )
+                .await?;
+                slot.send(Stage::Checked(n, checked));
             }
-            let checked = write::check(
-                state,
-                auth,
-                plan,
-                Reads::Readers(&state.db),
-                rows,
-                fixed_lines,
-                &mut seen,
-                allow,
-            )
-            .await?;
-            slot.send(Stage::Checked(n, checked));
-        }
+        })
     };
     let write_stage = async {
         let mut created_orgs = HashMap::new();
@@ -424,7 +429,11 @@ async fn write_rows(
         }
         AppResult::Ok(Some((seen, created_orgs, position)))
     };
-    let (checks, written) = tokio::join!(check_stage, write_stage);
+    let written = write_stage.await;
+    // The check stage ends once the writer has stopped taking chunks (or has taken the end).
+    let checks = check_stage
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
     let written = written?;
     checks?;
     let Some((mut seen, mut created_orgs, position)) = written else {
