@@ -125,8 +125,26 @@ pub async fn insert_records(
     at: DateTime<Utc>,
     extra: Vec<(&'static str, Vec<Val>)>,
 ) -> Result<Vec<i64>> {
+    let (ids, docs) = insert_records_apart(tx, fs, rows, actor, at, extra).await?;
+    bulk::insert_docs(tx, fs.def.code, docs).await?;
+    Ok(ids)
+}
+
+/// [`insert_records`] but for the quick-search documents of the new records, (id, document),
+/// which it returns for the caller to write with [`crate::search::insert_docs`]: in the same
+/// transaction, or — on PostgreSQL, where they are most of a bulk write's time — in one of
+/// their own on another connection, committed before this one (documents of records that
+/// never commit name ids no record will have, and no search finds them).
+pub async fn insert_records_apart(
+    tx: &mut Tx,
+    fs: &Fields,
+    rows: Vec<NewRecord>,
+    actor: &Actor,
+    at: DateTime<Utc>,
+    extra: Vec<(&'static str, Vec<Val>)>,
+) -> Result<(Vec<i64>, Vec<(i64, String)>)> {
     if rows.is_empty() {
-        return Ok(vec![]);
+        return Ok((vec![], vec![]));
     }
     if let Some((c, _)) = extra.iter().find(|(_, v)| v.len() != rows.len()) {
         return Err(RecordError::Store(crate::StoreError::Config(format!(
@@ -216,8 +234,7 @@ pub async fn insert_records(
     }
     bulk::insert(tx, fs.def.table, &cols, out).await?;
     bulk::insert(tx, "record_history", &super::HISTORY_COLUMNS[..7], history).await?;
-    bulk::insert_docs(tx, fs.def.code, docs).await?;
-    Ok(ids)
+    Ok((ids, docs))
 }
 
 /// Moves live, unlocked records to the recycle bin with a `delete` history line each; returns

@@ -205,7 +205,7 @@ mod write;
 
 pub use batch::{
     Match, NewRecord, delete_many, department_paths, find_many, insert_many, insert_records,
-    match_key, read_find_many, titles, titles_in_scope, tx_find_many,
+    insert_records_apart, match_key, read_find_many, titles, titles_in_scope, tx_find_many,
 };
 pub use cursor::{Cursor, cursor_of};
 use cursor::{cursor_bind, sort_expr};

@@ -12,6 +12,7 @@ use guanxi_store::audit::{self, Event};
 use guanxi_store::imports::{self, Import, Item, Progress};
 use guanxi_store::records::{self, NewRecord, Values};
 use serde_json::{Value, json};
+use tokio::task::JoinHandle;
 
 use super::chunk::{self, Outcome, Reads, Seen};
 use super::plan::{Plan, Prepared};
@@ -24,6 +25,10 @@ use crate::state::AppState;
 pub struct Tally {
     pub progress: Progress,
     pub failed: i64,
+    /// PostgreSQL: the writes of the new records' search documents, each in a transaction of
+    /// its own on another connection, running while this one goes on; awaited before it
+    /// commits, so that no committed record is left out of search.
+    pub search: Vec<JoinHandle<guanxi_store::Result<()>>>,
 }
 
 /// The rows of one chunk, checked: what becomes of each, the organisations its contacts name
@@ -198,7 +203,23 @@ pub async fn chunk(
         .as_ref()
         .map(|d| d.columns.clone())
         .unwrap_or_default();
-    let ids = records::insert_records(tx, &plan.fs, creates, &auth.actor, at, extra).await?;
+    let (ids, docs) =
+        records::insert_records_apart(tx, &plan.fs, creates, &auth.actor, at, extra).await?;
+    let module = plan.fs.def.code;
+    match &state.db {
+        // The search documents (some forty rows of `search_grams` per record) take a
+        // PostgreSQL connection longer than the rest of the chunk: another one writes them
+        // meanwhile, on the machine's other core.
+        db @ guanxi_store::Db::Postgres(_) if !docs.is_empty() => {
+            let db = db.clone();
+            tally.search.push(tokio::spawn(async move {
+                let mut tx = db.begin().await?;
+                guanxi_store::search::insert_docs(&mut tx, module, docs).await?;
+                tx.commit().await
+            }));
+        }
+        _ => guanxi_store::search::insert_docs(tx, module, docs).await?,
+    }
     if let Some(d) = &deadlines {
         d.store_warnings(tx, &ids).await?;
     }
@@ -255,6 +276,11 @@ pub async fn commit(
     tally: Tally,
     position: i64,
 ) -> AppResult<()> {
+    for search in tally.search {
+        search
+            .await
+            .map_err(|e| crate::error::AppError::Internal(e.into()))??;
+    }
     let p = Progress {
         position,
         ..tally.progress
