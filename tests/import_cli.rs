@@ -397,7 +397,7 @@ impl Drop for DropDatabase {
     }
 }
 
-fn resumes_after_kill(dir: &std::path::Path, database: Option<&str>, rows: usize) {
+fn resumes_after_kill(dir: &std::path::Path, database: Option<&str>, total: usize) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -407,7 +407,7 @@ fn resumes_after_kill(dir: &std::path::Path, database: Option<&str>, rows: usize
         let t = token(&url).await;
         let form = reqwest::multipart::Form::new().part(
             "file",
-            reqwest::multipart::Part::bytes(customers_csv(rows, &[]).into_bytes())
+            reqwest::multipart::Part::bytes(customers_csv(total, &[]).into_bytes())
                 .file_name("big.csv"),
         );
         let imp: serde_json::Value = reqwest::Client::new()
@@ -441,7 +441,7 @@ fn resumes_after_kill(dir: &std::path::Path, database: Option<&str>, rows: usize
         }
     });
     assert!(
-        killed_at < rows as i64,
+        killed_at < total as i64,
         "killed before the end ({killed_at})"
     );
     if let Some(url) = database {
@@ -476,8 +476,8 @@ fn resumes_after_kill(dir: &std::path::Path, database: Option<&str>, rows: usize
         panic!("the import did not finish after the restart: {last}");
     });
     child.kill();
-    assert_eq!(done["position"], rows as i64, "{done}");
-    assert_eq!(done["created_rows"], rows as i64, "{done}");
+    assert_eq!(done["position"], total as i64, "{done}");
+    assert_eq!(done["created_rows"], total as i64, "{done}");
     rt.block_on(async {
         let db = match database {
             Some(url) => guanxi_store::Db::connect(url).await.unwrap(),
@@ -493,7 +493,7 @@ fn resumes_after_kill(dir: &std::path::Path, database: Option<&str>, rows: usize
         });
         assert_eq!(
             (rows, names),
-            (rows as i64, rows as i64),
+            (total as i64, total as i64),
             "no row lost, none twice"
         );
         let items: i64 = guanxi_store::on_db!(&db, read, |p| {
@@ -502,7 +502,7 @@ fn resumes_after_kill(dir: &std::path::Path, database: Option<&str>, rows: usize
                 .await
                 .unwrap()
         });
-        assert_eq!(items, rows as i64);
+        assert_eq!(items, total as i64);
         // Every record is in the quick-search index.
         let indexed: i64 = match &db {
             guanxi_store::Db::Sqlite { read, .. } => {
@@ -519,7 +519,7 @@ fn resumes_after_kill(dir: &std::path::Path, database: Option<&str>, rows: usize
             .await
             .unwrap(),
         };
-        assert_eq!(indexed, rows as i64, "every record searchable");
+        assert_eq!(indexed, total as i64, "every record searchable");
         db.close().await;
     });
 }
