@@ -5,6 +5,9 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+mod common;
+use common::{DropDatabase, pg_database};
+
 /// One smoke run at a time: two at once on two CPUs would measure each other.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
@@ -92,32 +95,10 @@ fn smoke_mode_on_sqlite() {
 
 #[test]
 fn smoke_mode_on_postgres() {
-    let Ok(base) = std::env::var("GUANXI_TEST_DATABASE_URL") else {
+    let Some(url) = pg_database("bench_smoke") else {
         return;
-    };
-    if !base.starts_with("postgres") {
-        return;
-    }
-    let name = format!("guanxi_bench_smoke_{}", std::process::id());
-    let url = match base.rfind('/') {
-        Some(i) if i > base.find("://").map_or(0, |s| s + 2) => format!("{}/{name}", &base[..i]),
-        _ => format!("{base}/{name}"),
     };
     let _drop = DropDatabase(url.clone());
     let dir = tempfile::tempdir().unwrap();
     smoke(dir.path(), Some(&url));
-}
-
-/// Drops the test's PostgreSQL database at the end, passed or failed.
-struct DropDatabase(String);
-
-impl Drop for DropDatabase {
-    fn drop(&mut self) {
-        if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
-            let _ = rt.block_on(guanxi_store::bulk::drop_pg_database(&self.0));
-        }
-    }
 }

@@ -6,6 +6,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+mod common;
+use common::{DropDatabase, pg_database};
+
 fn guanxi(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_guanxi"))
         .arg("--data-dir")
@@ -368,33 +371,6 @@ fn an_import_resumes_after_the_server_is_killed_on_postgres() {
     // A server's import commits every 5,000 rows: the kill comes after the first of two
     // transactions.
     resumes_after_kill(dir.path(), Some(&url), 10_000);
-}
-
-/// A new database's URL on the server `GUANXI_TEST_DATABASE_URL` names, if it names one.
-fn pg_database(name: &str) -> Option<String> {
-    let base = std::env::var("GUANXI_TEST_DATABASE_URL").ok()?;
-    if !base.starts_with("postgres") {
-        return None;
-    }
-    let name = format!("guanxi_{name}_{}", std::process::id());
-    Some(match base.rfind('/') {
-        Some(i) if i > base.find("://").map_or(0, |s| s + 2) => format!("{}/{name}", &base[..i]),
-        _ => format!("{base}/{name}"),
-    })
-}
-
-/// Drops the test's PostgreSQL database at the end, passed or failed.
-struct DropDatabase(String);
-
-impl Drop for DropDatabase {
-    fn drop(&mut self) {
-        if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
-            let _ = rt.block_on(guanxi_store::bulk::drop_pg_database(&self.0));
-        }
-    }
 }
 
 fn resumes_after_kill(dir: &std::path::Path, database: Option<&str>, total: usize) {
