@@ -102,6 +102,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0015_collaborators.sql"),
         postgres: include_str!("../migrations/postgres/0015_collaborators.sql"),
     },
+    Migration {
+        version: 16,
+        name: "deferred_indexes",
+        sqlite: include_str!("../migrations/sqlite/0016_deferred_indexes.sql"),
+        postgres: include_str!("../migrations/postgres/0016_deferred_indexes.sql"),
+    },
 ];
 
 /// Applies every migration not applied yet; returns how many ran.
@@ -148,6 +154,13 @@ pub async fn run(db: &Db) -> Result<usize> {
         count += 1;
     }
     crate::search::upgrade(db).await?;
+    let rebuilt = crate::bulk::restore_indexes(db, None).await?;
+    if rebuilt > 0 {
+        tracing::warn!(
+            indexes = rebuilt,
+            "built indexes an interrupted import had set aside"
+        );
+    }
     let seeded = crate::regions::seed(db).await?;
     if seeded > 0 {
         tracing::info!(regions = seeded, "seeded the built-in regions");

@@ -17,8 +17,10 @@ pub use crate::pg_admin::{drop_pg_database, ensure_pg_database};
 pub use crate::search::{insert_docs, insert_grams};
 
 mod append;
+mod defer;
 pub use append::raw_sqlite_insert;
 pub(crate) use append::{pg_copy, sqlite_insert};
+pub use defer::{defer_indexes, deferred, restore_indexes};
 
 /// One value of a generated row.
 #[derive(Clone, Debug, PartialEq)]
@@ -65,6 +67,17 @@ pub struct Load {
 pub async fn count(db: &Db, table: &str) -> Result<i64> {
     check_ident(table)?;
     let sql = format!("SELECT COUNT(*) FROM {table}");
+    Ok(on_db!(db, read, |p| sqlx::query_scalar(
+        sqlx::AssertSqlSafe(sql.as_str())
+    )
+    .fetch_one(p)
+    .await)?)
+}
+
+/// The highest id in a table (0 when empty).
+pub async fn max_id(db: &Db, table: &str) -> Result<i64> {
+    check_ident(table)?;
+    let sql = format!("SELECT COALESCE(MAX(id), 0) FROM {table}");
     Ok(on_db!(db, read, |p| sqlx::query_scalar(
         sqlx::AssertSqlSafe(sql.as_str())
     )

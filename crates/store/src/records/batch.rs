@@ -297,13 +297,15 @@ pub struct Match {
 /// transaction): an import checks each chunk here right before writing it, and the index
 /// pages it reads are the ones the write then changes — one page cache holds them for both,
 /// instead of every reader connection of the pool filling a cache of its own with them.
+/// With `up_to`, only records up to that id are matched.
 pub async fn find_many(
     db: &crate::Db,
     fs: &Fields,
     field: &guanxi_core::engine::FieldDef,
     values: &[Value],
+    up_to: Option<i64>,
 ) -> Result<HashMap<String, Match>> {
-    find_many_on(db, fs, field, values, true).await
+    find_many_on(db, fs, field, values, up_to, true).await
 }
 
 /// [`find_many`] through the readers' connections, beside a write transaction that holds the
@@ -313,8 +315,9 @@ pub async fn read_find_many(
     fs: &Fields,
     field: &guanxi_core::engine::FieldDef,
     values: &[Value],
+    up_to: Option<i64>,
 ) -> Result<HashMap<String, Match>> {
-    find_many_on(db, fs, field, values, false).await
+    find_many_on(db, fs, field, values, up_to, false).await
 }
 
 async fn find_many_on(
@@ -322,10 +325,11 @@ async fn find_many_on(
     fs: &Fields,
     field: &guanxi_core::engine::FieldDef,
     values: &[Value],
+    up_to: Option<i64>,
     writer: bool,
 ) -> Result<HashMap<String, Match>> {
     let mut out = HashMap::new();
-    for (sql, chunk) in match_queries(db.backend(), fs, field, values) {
+    for (sql, chunk) in match_queries(db.backend(), fs, field, values, up_to) {
         macro_rules! fetch {
             ($pool:expr) => {
                 bind_all!(
@@ -351,13 +355,14 @@ pub async fn tx_find_many(
     fs: &Fields,
     field: &guanxi_core::engine::FieldDef,
     values: &[Value],
+    up_to: Option<i64>,
 ) -> Result<HashMap<String, Match>> {
     let mut out = HashMap::new();
     let backend = match tx {
         Tx::Sqlite(_) => crate::Backend::Sqlite,
         Tx::Postgres(_) => crate::Backend::Postgres,
     };
-    for (sql, chunk) in match_queries(backend, fs, field, values) {
+    for (sql, chunk) in match_queries(backend, fs, field, values, up_to) {
         let rows: Vec<MatchRow> = on_tx!(tx, |c| {
             bind_all!(
                 sqlx::query_as::<_, MatchRow>(sqlx::AssertSqlSafe(sql.as_str())),
@@ -387,8 +392,12 @@ fn match_queries(
     fs: &Fields,
     field: &guanxi_core::engine::FieldDef,
     values: &[Value],
+    up_to: Option<i64>,
 ) -> Vec<(String, Vec<Bind>)> {
     let col = crate::custom_fields::expr(backend, field);
+    // Records up to an id only: those that were there before an import whose own records
+    // need no read (see `find_many`), while the table's indexes are set aside.
+    let bound = up_to.map_or(String::new(), |id| format!(" AND t.id <= {id}"));
     let binds: Vec<Bind> = values
         .iter()
         .filter_map(|v| to_bind(field.kind, v))
@@ -414,7 +423,7 @@ fn match_queries(
             let sql = format!(
                 "SELECT t.id, t.{title}, t.owner_id, t.department_id, u.display_name, t.locked, \
                  CAST({col} AS TEXT) FROM {table} t LEFT JOIN users u ON u.id = t.owner_id \
-                 WHERE {col} IN ({}) AND t.deleted_at IS NULL ORDER BY t.id",
+                 WHERE {col} IN ({}) AND t.deleted_at IS NULL{bound} ORDER BY t.id",
                 params.join(", "),
                 title = fs.def.title,
                 table = fs.def.table,

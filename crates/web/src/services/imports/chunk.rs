@@ -115,11 +115,12 @@ impl Reads<'_> {
         fs: &engine::Fields,
         field: &engine::FieldDef,
         values: &[Value],
+        up_to: Option<i64>,
     ) -> AppResult<HashMap<String, Match>> {
         Ok(match self {
-            Reads::Db(db) => records::find_many(db, fs, field, values).await?,
-            Reads::Readers(db) => records::read_find_many(db, fs, field, values).await?,
-            Reads::Tx(tx) => records::tx_find_many(tx, fs, field, values).await?,
+            Reads::Db(db) => records::find_many(db, fs, field, values, up_to).await?,
+            Reads::Readers(db) => records::read_find_many(db, fs, field, values, up_to).await?,
+            Reads::Tx(tx) => records::tx_find_many(tx, fs, field, values, up_to).await?,
         })
     }
 }
@@ -163,7 +164,7 @@ async fn resolve(
         };
         let grant = auth.principal.authorize(module, Action::View).ok();
         let values: Vec<_> = names.iter().map(|n| json!(n)).collect();
-        let found = reads.find(&fs, title, &values).await?;
+        let found = reads.find(&fs, title, &values, None).await?;
         let mut map = HashMap::new();
         for (name, m) in found {
             if grant
@@ -240,7 +241,9 @@ pub async fn check(
             if values.is_empty() {
                 continue;
             }
-            let found = reads.find(&plan.fs, f, &values).await?;
+            let found = reads
+                .find(&plan.fs, f, &values, plan.existing_up_to)
+                .await?;
             existing.insert(
                 f.code,
                 found

@@ -256,6 +256,7 @@ pub(crate) async fn plan_for(state: &AppState, auth: &Auth, imp: &Import) -> App
             .time_zone
             .parse()
             .unwrap_or(chrono_tz::Asia::Shanghai),
+        existing_up_to: None,
         fs,
     })
 }

@@ -150,6 +150,9 @@ pub struct Plan {
     /// Whether the user may give records to others (the assign permission).
     pub may_assign: bool,
     pub tz: chrono_tz::Tz,
+    /// While the module table's indexes are set aside for a large import: the highest id
+    /// before it, the only records its duplicate checks read (its own are found in the file).
+    pub existing_up_to: Option<i64>,
 }
 
 /// One row after conversion.

@@ -216,6 +216,19 @@ async fn count_rows(imp: &Import) -> Result<i64, guanxi_io::ReadError> {
 /// autovacuum.
 const VACUUM_AFTER: i64 = 100_000;
 
+/// Rows from which an import into a table that holds few rows yet sets the table's secondary
+/// indexes aside while it writes, and builds them once at the end (`bulk::defer_indexes`).
+pub const DEFER_INDEXES_ROWS: i64 = 100_000;
+
+/// Whether an import of `rows` more rows into a table of `existing` rows sets the table's
+/// indexes aside: a large load into a table at most a hundredth its size (a first load, a move
+/// from another system). Its duplicate checks then read the records that were there before
+/// without the indexes, by id: few of them, by that rule. Other users' lists of the module go
+/// without the indexes meanwhile too.
+fn defers_indexes(rows: i64, existing: i64) -> bool {
+    rows >= DEFER_INDEXES_ROWS && existing.saturating_mul(100) <= rows
+}
+
 /// The write, from the import's position to the end of the file, then the rows users fixed.
 pub async fn write(
     state: &AppState,
@@ -224,18 +237,20 @@ pub async fn write(
     lease: Option<&Lease>,
 ) -> AppResult<Import> {
     let imp = imports::get(&state.db, id).await?;
-    let plan = Arc::new(super::plan_for(state, auth, &imp).await?);
+    let mut plan = super::plan_for(state, auth, &imp).await?;
     let allow = super::create_duplicates_allowed(state, &imp).await?;
     if let Err(key) = super::pool::recheck(state, auth, &imp).await? {
         fail(state, id, &key).await?;
         return Ok(imports::get(&state.db, id).await?);
     }
-    if imp.total_rows == 0 {
+    let mut total = imp.total_rows;
+    if total == 0 {
         match count_rows(&imp).await {
             Ok(n) => {
                 let mut tx = state.db.begin().await?;
                 imports::set_checked(&mut tx, id, n, imp.error_rows, imp.duplicate_rows).await?;
                 tx.commit().await?;
+                total = n;
             }
             Err(e) => {
                 fail(state, id, e.key()).await?;
@@ -248,11 +263,30 @@ pub async fn write(
         imports::set_state(&mut tx, id, "running", None, false).await?;
         tx.commit().await?;
     }
+    let table = plan.fs.def.table;
+    let existing = guanxi_store::bulk::count(&state.db, table).await?;
+    let deferred = defers_indexes(total - imp.position, existing);
+    if deferred {
+        plan.existing_up_to = Some(guanxi_store::bulk::max_id(&state.db, table).await?);
+        guanxi_store::bulk::defer_indexes(&state.db, table).await?;
+    }
+    let plan = Arc::new(plan);
     guanxi_store::bulk::writer_cache(&state.db, true).await?;
-    let written = write_rows(state, auth, &plan, &imp, allow, lease).await;
+    let mut written = write_rows(state, auth, &plan, &imp, allow, lease).await;
+    if deferred {
+        // Whatever the write's outcome: the indexes are built again now (a crash meanwhile
+        // leaves them to the next start).
+        let restored = guanxi_store::bulk::restore_indexes(&state.db, Some(table)).await;
+        if let (Ok(_), Err(e)) = (&written, restored) {
+            written = Err(e.into());
+        }
+    }
     guanxi_store::bulk::writer_cache(&state.db, false).await?;
-    if !written? {
+    let Some(rows) = written? else {
         return Ok(imports::get(&state.db, id).await?);
+    };
+    if rows >= VACUUM_AFTER {
+        guanxi_store::bulk::vacuum_analyze(&state.db, &[table, "search_grams"]).await?;
     }
     let done = imports::get(&state.db, id).await?;
     let mut tx = state.db.begin().await?;
@@ -289,7 +323,8 @@ enum Stage {
 }
 
 /// The write's chunks, from the import's position to the end of the file, then the rows users
-/// fixed; `false` when the file failed (the import is marked failed then).
+/// fixed; the rows of the file it went through, or `None` when the file failed (the import is
+/// marked failed then).
 async fn write_rows(
     state: &AppState,
     auth: &Auth,
@@ -297,7 +332,7 @@ async fn write_rows(
     imp: &Import,
     allow: bool,
     lease: Option<&Lease>,
-) -> AppResult<bool> {
+) -> AppResult<Option<i64>> {
     let id = imp.id;
     // Commits cost SQLite a sync and a checkpoint each; PostgreSQL's are cheap, and its planner
     // serves a chunk's lookups better from committed rows.
@@ -437,7 +472,7 @@ async fn write_rows(
     let written = written?;
     checks?;
     let Some((mut seen, mut created_orgs, position)) = written else {
-        return Ok(false);
+        return Ok(None);
     };
     // Rows fixed after the file went past them.
     loop {
@@ -478,10 +513,7 @@ async fn write_rows(
         .await?;
         write::commit(auth, plan, imp, tx, tally, position).await?;
     }
-    if position - imp.position >= VACUUM_AFTER {
-        guanxi_store::bulk::vacuum_analyze(&state.db, &[plan.fs.def.table, "search_grams"]).await?;
-    }
-    Ok(true)
+    Ok(Some(position - imp.position))
 }
 
 /// Puts everything back: created records to the recycle bin, updated ones to their values
@@ -543,4 +575,19 @@ pub async fn revert(
     .await?;
     tx.commit().await?;
     Ok(imports::get(&state.db, id).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::defers_indexes;
+
+    #[test]
+    fn only_large_loads_into_small_tables_set_indexes_aside() {
+        assert!(defers_indexes(1_000_000, 0));
+        assert!(defers_indexes(1_000_000, 10_000));
+        assert!(!defers_indexes(1_000_000, 10_001));
+        assert!(defers_indexes(100_000, 1_000));
+        assert!(!defers_indexes(99_999, 0));
+        assert!(!defers_indexes(5_000, 0));
+    }
 }
