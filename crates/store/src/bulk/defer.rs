@@ -157,38 +157,4 @@ mod tests {
         let again = if_not_exists("CREATE INDEX IF NOT EXISTS x ON t(a)");
         assert_eq!(again, "CREATE INDEX IF NOT EXISTS x ON t(a)");
     }
-
-    #[tokio::test]
-    async fn set_aside_indexes_come_back_at_the_next_start() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::open_sqlite(&dir.path().join("t.db")).await.unwrap();
-        crate::migrate::run(&db).await.unwrap();
-        let indexes = |db: Db| async move {
-            let Db::Sqlite { read, .. } = &db else {
-                unreachable!()
-            };
-            let names: Vec<String> = sqlx::query_scalar(
-                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'customers' \
-                 AND sql IS NOT NULL ORDER BY name",
-            )
-            .fetch_all(read)
-            .await
-            .unwrap();
-            names
-        };
-        let before = indexes(db.clone()).await;
-        assert!(before.contains(&"customers_name".to_owned()), "{before:?}");
-        let n = defer_indexes(&db, "customers").await.unwrap();
-        assert_eq!(n, before.len());
-        assert!(indexes(db.clone()).await.is_empty());
-        assert_eq!(deferred(&db, "customers").await.unwrap(), before);
-        // The process dies here; the next start builds them again.
-        db.close().await;
-        let db = Db::open_sqlite(&dir.path().join("t.db")).await.unwrap();
-        crate::migrate::run(&db).await.unwrap();
-        assert_eq!(indexes(db.clone()).await, before);
-        assert!(deferred(&db, "customers").await.unwrap().is_empty());
-        assert_eq!(restore_indexes(&db, None).await.unwrap(), 0);
-        db.close().await;
-    }
 }
