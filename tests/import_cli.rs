@@ -355,8 +355,9 @@ fn an_import_resumes_after_the_server_is_killed() {
     resumes_after_kill(dir.path(), None, 120_000);
 }
 
-/// The secondary indexes of `customers` in a SQLite file, and those set aside.
-fn sqlite_indexes(path: &std::path::Path) -> (Vec<String>, Vec<String>) {
+/// The secondary indexes of `customers` in a SQLite file, those set aside, and the quick-search
+/// index's `automerge` setting (`None`: FTS5's default).
+fn sqlite_indexes(path: &std::path::Path) -> (Vec<String>, Vec<String>, Option<i64>) {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -377,7 +378,12 @@ fn sqlite_indexes(path: &std::path::Path) -> (Vec<String>, Vec<String>) {
                 .fetch_all(&mut c)
                 .await
                 .unwrap();
-            (built, aside)
+            let merging =
+                sqlx::query_scalar("SELECT v FROM search_customers_config WHERE k = 'automerge'")
+                    .fetch_optional(&mut c)
+                    .await
+                    .unwrap();
+            (built, aside, merging)
         })
 }
 
@@ -451,12 +457,13 @@ fn resumes_after_kill(dir: &std::path::Path, database: Option<&str>, total: usiz
     // A large import into an empty table on SQLite wrote without the table's indexes; their
     // definitions outlive the process.
     let aside = database.is_none().then(|| {
-        let (built, aside) = sqlite_indexes(&dir.join("guanxi.db"));
+        let (built, aside, merging) = sqlite_indexes(&dir.join("guanxi.db"));
         assert!(
             built.is_empty(),
             "indexes set aside while writing: {built:?}"
         );
         assert!(aside.contains(&"customers_name".to_owned()), "{aside:?}");
+        assert_eq!(merging, Some(0), "the search index merges at the end");
         aside
     });
     if let Some(url) = database {
@@ -494,8 +501,8 @@ fn resumes_after_kill(dir: &std::path::Path, database: Option<&str>, total: usiz
     if let Some(aside) = aside {
         assert_eq!(
             sqlite_indexes(&dir.join("guanxi.db")),
-            (aside, vec![]),
-            "every index built again"
+            (aside, vec![], Some(4)),
+            "every index built again, the search index merging as it goes"
         );
     }
     assert_eq!(done["position"], total as i64, "{done}");

@@ -155,10 +155,12 @@ pub async fn run(db: &Db) -> Result<usize> {
     }
     crate::search::upgrade(db).await?;
     let rebuilt = crate::bulk::restore_indexes(db, None).await?;
-    if rebuilt > 0 {
+    let merged = crate::search::restore_merging(db).await?;
+    if rebuilt + merged > 0 {
         tracing::warn!(
             indexes = rebuilt,
-            "built indexes an interrupted import had set aside"
+            search_indexes = merged,
+            "built again what an interrupted import had set aside"
         );
     }
     let seeded = crate::regions::seed(db).await?;

@@ -272,14 +272,20 @@ pub async fn write(
     if deferred {
         plan.existing_up_to = Some(guanxi_store::bulk::max_id(&state.db, table).await?);
         guanxi_store::bulk::defer_indexes(&state.db, table).await?;
+        guanxi_store::search::bulk_merging(&state.db, plan.fs.def, true).await?;
     }
     let plan = Arc::new(plan);
     guanxi_store::bulk::writer_cache(&state.db, true).await?;
     let mut written = write_rows(state, auth, &plan, &imp, allow, lease).await;
     if deferred {
-        // Whatever the write's outcome: the indexes are built again now (a crash meanwhile
-        // leaves them to the next start).
-        let restored = guanxi_store::bulk::restore_indexes(&state.db, Some(table)).await;
+        // Whatever the write's outcome: the indexes are built again and the search index
+        // merged now (a crash meanwhile leaves both to the next start).
+        let mut restored = guanxi_store::bulk::restore_indexes(&state.db, Some(table))
+            .await
+            .map(drop);
+        if restored.is_ok() {
+            restored = guanxi_store::search::bulk_merging(&state.db, plan.fs.def, false).await;
+        }
         if let (Ok(_), Err(e)) = (&written, restored) {
             written = Err(e.into());
         }
