@@ -9,36 +9,14 @@
 //! every start (`migrate::run`) and builds whatever is listed there.
 
 use super::check_ident;
-use crate::{Db, Result, Tx, on_db, on_tx};
+use crate::{Db, Result, on_db, on_tx};
 
 /// Drops the secondary indexes of `table` that enforce nothing, keeping their definitions in
 /// `deferred_indexes`; returns how many.
 pub async fn defer_indexes(db: &Db, table: &str) -> Result<usize> {
     check_ident(table)?;
     let mut tx = db.begin().await?;
-    let defs: Vec<(String, String)> = match &mut tx {
-        Tx::Sqlite(t) => {
-            sqlx::query_as(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 \
-                 AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name",
-            )
-            .bind(table)
-            .fetch_all(&mut **t)
-            .await?
-        }
-        Tx::Postgres(t) => {
-            sqlx::query_as(
-                "SELECT i.indexname::text, i.indexdef FROM pg_indexes i \
-                 WHERE i.schemaname = current_schema() AND i.tablename = $1 \
-                 AND i.indexdef NOT LIKE 'CREATE UNIQUE%' \
-                 AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname) \
-                 ORDER BY i.indexname",
-            )
-            .bind(table)
-            .fetch_all(&mut **t)
-            .await?
-        }
-    };
+    let defs = super::index_defs(&mut tx, table, false).await?;
     let at = crate::now();
     for (name, def) in &defs {
         on_tx!(&mut tx, |c| sqlx::query(
@@ -52,11 +30,7 @@ pub async fn defer_indexes(db: &Db, table: &str) -> Result<usize> {
         .execute(&mut *c)
         .await
         .map(|r| r.rows_affected()))?;
-        let drop = format!("DROP INDEX \"{}\"", name.replace('"', "\"\""));
-        on_tx!(&mut tx, |c| sqlx::query(sqlx::AssertSqlSafe(drop.as_str()))
-            .execute(&mut *c)
-            .await
-            .map(|r| r.rows_affected()))?;
+        super::drop_index(&mut tx, name).await?;
     }
     tx.commit().await?;
     Ok(defs.len())

@@ -307,13 +307,24 @@ pub async fn insert(tx: &mut Tx, table: &str, columns: &[&str], rows: Vec<Vec<Va
 /// Drops a table's secondary indexes (not those behind primary keys or unique constraints) and
 /// returns their definitions.
 async fn drop_indexes(tx: &mut Tx, table: &str) -> Result<Vec<String>> {
-    let defs: Vec<(String, String)> = match tx {
+    let defs = index_defs(tx, table, true).await?;
+    for (name, _) in &defs {
+        drop_index(tx, name).await?;
+    }
+    Ok(defs.into_iter().map(|(_, sql)| sql).collect())
+}
+
+/// A table's secondary indexes as (name, definition), not those behind primary keys or
+/// constraints, and unique ones only with `unique`.
+async fn index_defs(tx: &mut Tx, table: &str, unique: bool) -> Result<Vec<(String, String)>> {
+    Ok(match tx {
         Tx::Sqlite(t) => {
             sqlx::query_as(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 \
-                 AND sql IS NOT NULL ORDER BY name",
+                 AND sql IS NOT NULL AND ($2 OR sql NOT LIKE 'CREATE UNIQUE%') ORDER BY name",
             )
             .bind(table)
+            .bind(unique)
             .fetch_all(&mut **t)
             .await?
         }
@@ -321,22 +332,25 @@ async fn drop_indexes(tx: &mut Tx, table: &str) -> Result<Vec<String>> {
             sqlx::query_as(
                 "SELECT i.indexname::text, i.indexdef FROM pg_indexes i \
                  WHERE i.schemaname = current_schema() AND i.tablename = $1 \
+                 AND ($2 OR i.indexdef NOT LIKE 'CREATE UNIQUE%') \
                  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname) \
                  ORDER BY i.indexname",
             )
             .bind(table)
+            .bind(unique)
             .fetch_all(&mut **t)
             .await?
         }
-    };
-    for (name, _) in &defs {
-        let sql = format!("DROP INDEX \"{}\"", name.replace('"', "\"\""));
-        on_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-            .execute(&mut *c)
-            .await
-            .map(|r| r.rows_affected()))?;
-    }
-    Ok(defs.into_iter().map(|(_, sql)| sql).collect())
+    })
+}
+
+async fn drop_index(tx: &mut Tx, name: &str) -> Result<()> {
+    let sql = format!("DROP INDEX \"{}\"", name.replace('"', "\"\""));
+    on_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
 }
 
 /// PostgreSQL: drops a table's foreign keys, and its primary key and unique constraints that no
