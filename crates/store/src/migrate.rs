@@ -155,7 +155,7 @@ pub async fn run(db: &Db) -> Result<usize> {
     }
     crate::search::upgrade(db).await?;
     let rebuilt = crate::bulk::restore_indexes(db, None).await?;
-    let merged = crate::search::restore_merging(db).await?;
+    let merged = crate::bulk::restore_merging(db).await?;
     if rebuilt + merged > 0 {
         tracing::warn!(
             indexes = rebuilt,

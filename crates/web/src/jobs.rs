@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::auth::Auth;
 use crate::error::AppError;
-use crate::services::imports::{self, run};
+use crate::services::imports::{self, revert, run};
 use crate::services::rules;
 use crate::state::AppState;
 
@@ -120,7 +120,9 @@ async fn execute(state: &AppState, job: &Job, lease: &run::Lease) -> Result<(), 
     match job.kind.as_str() {
         imports::JOB_CHECK => run::check(state, &auth, id, Some(lease)).await.map(drop),
         imports::JOB_WRITE => run::write(state, &auth, id, Some(lease)).await.map(drop),
-        imports::JOB_REVERT => run::revert(state, &auth, id, Some(lease)).await.map(drop),
+        imports::JOB_REVERT => revert::revert(state, &auth, id, Some(lease))
+            .await
+            .map(drop),
         _ => Err(AppError::NotFound),
     }
 }

@@ -20,7 +20,7 @@ mod append;
 mod defer;
 pub use append::raw_sqlite_insert;
 pub(crate) use append::{pg_copy, sqlite_insert};
-pub use defer::{defer_indexes, deferred, restore_indexes};
+pub use defer::{bulk_merging, defer_indexes, deferred, restore_indexes, restore_merging};
 
 /// One value of a generated row.
 #[derive(Clone, Debug, PartialEq)]
@@ -65,19 +65,18 @@ pub struct Load {
 
 /// How many live and deleted rows a table holds.
 pub async fn count(db: &Db, table: &str) -> Result<i64> {
-    check_ident(table)?;
-    let sql = format!("SELECT COUNT(*) FROM {table}");
-    Ok(on_db!(db, read, |p| sqlx::query_scalar(
-        sqlx::AssertSqlSafe(sql.as_str())
-    )
-    .fetch_one(p)
-    .await)?)
+    of_table(db, "COUNT(*)", table).await
 }
 
 /// The highest id in a table (0 when empty).
 pub async fn max_id(db: &Db, table: &str) -> Result<i64> {
+    of_table(db, "COALESCE(MAX(id), 0)", table).await
+}
+
+/// One aggregate over a whole table, read through the readers.
+async fn of_table(db: &Db, aggregate: &str, table: &str) -> Result<i64> {
     check_ident(table)?;
-    let sql = format!("SELECT COALESCE(MAX(id), 0) FROM {table}");
+    let sql = format!("SELECT {aggregate} FROM {table}");
     Ok(on_db!(db, read, |p| sqlx::query_scalar(
         sqlx::AssertSqlSafe(sql.as_str())
     )

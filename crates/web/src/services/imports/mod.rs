@@ -19,6 +19,7 @@ mod chunk;
 mod deadline;
 pub mod plan;
 pub mod pool;
+pub mod revert;
 pub mod run;
 mod write;
 

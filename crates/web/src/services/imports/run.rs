@@ -1,15 +1,13 @@
-//! The import's background work: the dry run (check every row, record the failures), the write
-//! (chunks of records, each committed with the import's position, so a restart resumes exactly
-//! there) and the revert (every created record to the recycle bin, every updated one put back).
+//! The import's background work: the dry run (check every row, record the failures) and the
+//! write (chunks of records, each committed with the import's position, so a restart resumes
+//! exactly there). The revert is in `revert.rs`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use guanxi_core::Action;
 use guanxi_store::Tx;
 use guanxi_store::audit::{self, Event};
 use guanxi_store::imports::{self, Import};
-use guanxi_store::records;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -45,7 +43,7 @@ pub struct Lease {
 
 const LEASE_SECS: i64 = 120;
 
-async fn renew(tx: &mut Tx, lease: Option<&Lease>) -> AppResult<()> {
+pub(super) async fn renew(tx: &mut Tx, lease: Option<&Lease>) -> AppResult<()> {
     if let Some(l) = lease {
         guanxi_store::jobs::renew(
             tx,
@@ -272,7 +270,7 @@ pub async fn write(
     if deferred {
         plan.existing_up_to = Some(guanxi_store::bulk::max_id(&state.db, table).await?);
         guanxi_store::bulk::defer_indexes(&state.db, table).await?;
-        guanxi_store::search::bulk_merging(&state.db, plan.fs.def, true).await?;
+        guanxi_store::bulk::bulk_merging(&state.db, plan.fs.def, true).await?;
     }
     let plan = Arc::new(plan);
     guanxi_store::bulk::writer_cache(&state.db, true).await?;
@@ -284,7 +282,7 @@ pub async fn write(
             .await
             .map(drop);
         if restored.is_ok() {
-            restored = guanxi_store::search::bulk_merging(&state.db, plan.fs.def, false).await;
+            restored = guanxi_store::bulk::bulk_merging(&state.db, plan.fs.def, false).await;
         }
         if let (Ok(_), Err(e)) = (&written, restored) {
             written = Err(e.into());
@@ -523,67 +521,6 @@ async fn write_rows(
         write::commit(auth, plan, imp, tx, tally, position).await?;
     }
     Ok(Some(position - imp.position))
-}
-
-/// Puts everything back: created records to the recycle bin, updated ones to their values
-/// before the import — each through the normal change history.
-pub async fn revert(
-    state: &AppState,
-    auth: &Auth,
-    id: i64,
-    lease: Option<&Lease>,
-) -> AppResult<Import> {
-    let imp = imports::get(&state.db, id).await?;
-    let def = crate::services::records::module(&imp.module)?;
-    let fs: Arc<guanxi_core::engine::Fields> = crate::services::records::fields(state, def).await?;
-    let grant = auth.principal.authorize(def.module, Action::Edit)?;
-    let mut after = 0;
-    loop {
-        let page = imports::items(&state.db, id, after, CHUNK as i64).await?;
-        let Some(last) = page.last() else { break };
-        after = last.0;
-        let mut tx = state.db.begin().await?;
-        renew(&mut tx, lease).await?;
-        let created: Vec<i64> = page
-            .iter()
-            .filter(|i| i.1 == "create")
-            .map(|i| i.0)
-            .collect();
-        let mut n = records::delete_many(&mut tx, &fs, &created, &auth.actor)
-            .await?
-            .len() as i64;
-        for (rid, _, before) in page.iter().filter(|i| i.1 == "update") {
-            let Some(Value::Object(before)) = before else {
-                continue;
-            };
-            if let Some(cur) = records::tx_fetch(&mut tx, &fs, *rid).await?
-                && cur.deleted_at.is_none()
-                && !cur.locked
-                && records::update(&mut tx, &fs, &grant, *rid, cur.version, before, &auth.actor)
-                    .await
-                    .is_ok()
-            {
-                n += 1;
-            }
-        }
-        imports::add_reverted(&mut tx, id, n).await?;
-        tx.commit().await?;
-    }
-    let mut tx = state.db.begin().await?;
-    imports::set_state(&mut tx, id, "reverted", None, true).await?;
-    audit::record(
-        &mut tx,
-        &auth.actor,
-        Event::new(
-            "import.revert",
-            format!("reverted import {id} of {}", imp.module),
-        )
-        .module(def.module)
-        .target(id, &imp.file_name),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(imports::get(&state.db, id).await?)
 }
 
 #[cfg(test)]
