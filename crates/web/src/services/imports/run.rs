@@ -262,11 +262,13 @@ pub async fn write(
         tx.commit().await?;
     }
     let table = plan.fs.def.table;
-    let existing = guanxi_store::bulk::count(&state.db, table).await?;
+    let rows = total - imp.position;
     // PostgreSQL: the search documents' own connection bounds the write (200,000 customers:
-    // 39.5 s of COPY into search_grams in a 37.8 s import), not the table's indexes.
+    // 39.5 s of COPY into search_grams in a 37.8 s import), not the table's indexes. The table
+    // is counted only for an import large enough.
     let deferred = state.db.backend() == guanxi_store::Backend::Sqlite
-        && defers_indexes(total - imp.position, existing);
+        && rows >= DEFER_INDEXES_ROWS
+        && defers_indexes(rows, guanxi_store::bulk::count(&state.db, table).await?);
     if deferred {
         plan.existing_up_to = Some(guanxi_store::bulk::max_id(&state.db, table).await?);
         guanxi_store::bulk::defer_indexes(&state.db, table).await?;
@@ -289,10 +291,10 @@ pub async fn write(
         }
     }
     guanxi_store::bulk::writer_cache(&state.db, false).await?;
-    let Some(rows) = written? else {
+    let Some(went) = written? else {
         return Ok(imports::get(&state.db, id).await?);
     };
-    if rows >= VACUUM_AFTER {
+    if went >= VACUUM_AFTER {
         guanxi_store::bulk::vacuum_analyze(&state.db, &[table, "search_grams"]).await?;
     }
     let done = imports::get(&state.db, id).await?;
