@@ -151,7 +151,7 @@ pub async fn measure(
     let ratio = |rate: f64| {
         raw_rate.map_or(String::new(), |r| {
             format!(
-                "; {:.0} % of the raw SQLite INSERT rate above",
+                "; {:.0} % of the raw insert rate above (indexes built after)",
                 rate / r * 100.0
             )
         })

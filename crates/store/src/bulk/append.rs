@@ -1,7 +1,6 @@
-//! Appending rows: many per statement on SQLite, `COPY` on PostgreSQL, and the raw SQLite
-//! insert the benchmark measures as the machine's limit.
+//! Appending rows: many per statement on SQLite, `COPY` on PostgreSQL.
 
-use super::{SQLITE_PARAMS, Val, check_ident};
+use super::{SQLITE_PARAMS, Val};
 use crate::Result;
 
 fn placeholders(columns: usize, rows: usize) -> String {
@@ -31,19 +30,6 @@ pub(crate) async fn sqlite_insert(
     // short remainder made a new remainder to prepare for every chunk.
     let max = (SQLITE_PARAMS / columns.len().max(1)).max(1);
     let per = rows.len().div_ceil(rows.len().div_ceil(max).max(1)).max(1);
-    sqlite_insert_per(c, table, columns, rows, per, true).await
-}
-
-/// [`sqlite_insert`] with `per` rows a statement; a last, shorter statement is kept prepared
-/// only when `keep_rest`.
-async fn sqlite_insert_per(
-    c: &mut sqlx::SqliteConnection,
-    table: &str,
-    columns: &[&str],
-    rows: Vec<Vec<Val>>,
-    per: usize,
-    keep_rest: bool,
-) -> Result<()> {
     let head = format!(
         "INSERT OR FAIL INTO {table} ({}) VALUES ",
         columns.join(", ")
@@ -52,15 +38,14 @@ async fn sqlite_insert_per(
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let batch: Vec<Vec<Val>> = rows.by_ref().take(per).collect();
-        let is_full = batch.len() == per;
         let partial;
-        let sql = if is_full {
+        let sql = if batch.len() == per {
             full.as_str()
         } else {
             partial = format!("{head}{}", placeholders(columns.len(), batch.len()));
             partial.as_str()
         };
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(is_full || keep_rest);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for v in batch.into_iter().flatten() {
             q = match v {
                 Val::Null => q.bind(None::<i64>),
@@ -135,58 +120,6 @@ pub(crate) async fn pg_copy(
     }
     copy.finish().await?;
     Ok(())
-}
-
-/// The machine's limit for comparison: `rows` inserted into a new SQLite file at `path` (same
-/// settings as Guanxi's: WAL, synchronous=FULL) in one transaction through one prepared
-/// statement of `rows_per_statement` rows, into a table of the same columns without secondary
-/// indexes. Returns the seconds taken.
-pub async fn raw_sqlite_insert(
-    path: &std::path::Path,
-    table: &str,
-    columns: &[&str],
-    rows: Vec<Vec<Val>>,
-    rows_per_statement: usize,
-) -> Result<f64> {
-    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-    use sqlx::{ConnectOptions, Connection};
-    check_ident(table)?;
-    let mut conn = SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
-        .connect()
-        .await?;
-    let cols: Vec<String> = columns
-        .iter()
-        .map(|c| {
-            if *c == "id" {
-                "id INTEGER PRIMARY KEY".to_owned()
-            } else {
-                (*c).to_owned()
-            }
-        })
-        .collect();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "CREATE TABLE {table} ({})",
-        cols.join(", ")
-    )))
-    .execute(&mut conn)
-    .await?;
-    let started = std::time::Instant::now();
-    let mut tx = conn.begin().await?;
-    let per = rows_per_statement.clamp(1, SQLITE_PARAMS / columns.len().max(1));
-    let mut rows = rows;
-    // Whole statements only: the tail that does not fill one is dropped from the figure.
-    rows.truncate(rows.len() / per * per);
-    let n = rows.len();
-    sqlite_insert_per(&mut tx, table, columns, rows, per, false).await?;
-    tx.commit().await?;
-    let secs = started.elapsed().as_secs_f64();
-    conn.close().await?;
-    tracing::debug!(rows = n, secs, "raw SQLite insert");
-    Ok(secs)
 }
 
 #[cfg(test)]

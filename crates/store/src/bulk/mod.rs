@@ -18,7 +18,6 @@ pub use crate::search::{insert_docs, insert_grams};
 
 mod append;
 mod defer;
-pub use append::raw_sqlite_insert;
 pub(crate) use append::{pg_copy, sqlite_insert};
 pub use defer::{bulk_merging, defer_indexes, deferred, restore_indexes, restore_merging};
 
