@@ -71,7 +71,11 @@ pub async fn measure(url: &str, dir: &Path, seed: u64, rows: u64) -> anyhow::Res
         let (name, how_note) = match how {
             Indexes::InPlace => (
                 "raw insert of the same customers, indexes in place (machine floor)",
-                "with the table's indexes kept up row by row (SQLite: the import's page cache)",
+                if is_pg {
+                    "with the table's indexes kept up row by row"
+                } else {
+                    "with the table's indexes kept up row by row, in the import's page cache"
+                },
             ),
             Indexes::After => (
                 "raw insert of the same customers, indexes built after (machine floor)",
