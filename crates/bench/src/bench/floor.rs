@@ -79,7 +79,11 @@ pub async fn measure(url: &str, dir: &Path, seed: u64, rows: u64) -> anyhow::Res
             ),
             Indexes::After => (
                 "raw insert of the same customers, indexes built after (machine floor)",
-                "into the table without its secondary indexes, which are then built (and the table analysed): the quickest way to the same table",
+                if is_pg {
+                    "into the table without its keys, indexes and foreign keys, which are then built and checked once, and the table vacuumed and analysed as the import does: the quickest way to the same table"
+                } else {
+                    "into the table without its secondary indexes, which are then built: the quickest way to the same table"
+                },
             ),
         };
         out.push(Figure::new(
