@@ -79,7 +79,7 @@ impl Row {
     }
 }
 
-/// One figure that is not a request (data generation, the raw insert limit, memory).
+/// One figure that is not a request (data generation, the raw insert floor, memory).
 #[derive(Clone, Debug, Serialize)]
 pub struct Figure {
     pub name: String,

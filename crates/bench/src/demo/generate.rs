@@ -253,7 +253,7 @@ impl Generator {
         self
     }
 
-    /// Batches without quick-search grams (for the raw insert limit, which needs the rows only).
+    /// Batches without quick-search grams (for the raw insert floor and the import files, which need the rows only).
     pub fn without_search_index(mut self) -> Generator {
         self.grams = false;
         self

@@ -120,7 +120,7 @@ fn today(opts_today: Option<NaiveDate>) -> NaiveDate {
 }
 
 /// A generator over the demo organisation of `db` (created when missing), with ids from 1, as
-/// of today: for producing the same rows elsewhere (the benchmark's raw insert limit, files).
+/// of today: for producing the same rows elsewhere (the benchmark's raw insert floor, files).
 pub async fn generator(db: &Db, seed: u64, n: u64) -> anyhow::Result<Generator> {
     guanxi_store::setup::ensure_builtin_roles(db).await?;
     let users = org::ensure(db, seed).await?;
