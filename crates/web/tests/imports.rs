@@ -584,3 +584,56 @@ async fn organisations_named_across_chunks_are_created_once() {
         app.finish().await;
     }
 }
+
+/// A cancel at any moment of a write's start (queued, just claimed, writing) leaves the import
+/// cancelled for good, and the job queue goes on: the next import's dry run finishes.
+#[tokio::test]
+async fn a_cancel_right_after_the_start_stops_the_import_and_the_queue_goes_on() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin().await;
+        let mut csv = String::from("姓名,手机\n");
+        for i in 0..6_000 {
+            csv += &format!("取消{i},137{i:08}\n");
+        }
+        for pause in [0u64, 20, 60, 150, 400] {
+            let (s, imp) = upload(&admin, "contacts", "cancel.csv", csv.clone().into_bytes()).await;
+            assert_eq!(s, 201, "{imp}");
+            let id = imp["id"].as_i64().unwrap();
+            map(&admin, id, json!(["name", "mobile"]), "create").await;
+            admin
+                .ok("POST", &format!("/api/v1/imports/{id}/start"), None)
+                .await;
+            tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+            let (s, v) = admin
+                .call("POST", &format!("/api/v1/imports/{id}/cancel"), None)
+                .await;
+            if s == 409 {
+                // Too late: the write was already done.
+                let v = wait(&admin, id, &["done"]).await;
+                assert_eq!(v["created_rows"], 6_000, "{v}");
+                continue;
+            }
+            assert_eq!(s, 200, "{backend:?} after {pause} ms: {v}");
+            // Whatever the job was doing, it stops, and nothing brings the import back.
+            tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+            let (_, v) = admin.get(&format!("/api/v1/imports/{id}")).await;
+            assert_eq!(v["state"], "cancelled", "{backend:?} after {pause} ms: {v}");
+            let (s, v) = admin
+                .call("POST", &format!("/api/v1/imports/{id}/start"), None)
+                .await;
+            assert_eq!(s, 409, "a cancelled import is not started again: {v}");
+            // The queue is free: another import's dry run is done.
+            let (s, next) = upload(&admin, "contacts", "next.csv", "姓名\n下一位\n".into()).await;
+            assert_eq!(s, 201, "{next}");
+            let next = next["id"].as_i64().unwrap();
+            map(&admin, next, json!(["name"]), "skip").await;
+            admin
+                .ok("POST", &format!("/api/v1/imports/{next}/check"), None)
+                .await;
+            let v = wait(&admin, next, &["validated", "failed"]).await;
+            assert_eq!(v["state"], "validated", "{backend:?} after {pause} ms: {v}");
+        }
+        app.finish().await;
+    }
+}

@@ -59,6 +59,7 @@ pub async fn revert(
         tx.commit().await?;
     }
     let mut tx = state.db.begin().await?;
+    renew(&mut tx, lease).await?;
     imports::set_state(&mut tx, id, "reverted", None, true).await?;
     audit::record(
         &mut tx,

@@ -143,6 +143,7 @@ pub async fn check(
     }
     {
         let mut tx = state.db.begin().await?;
+        renew(&mut tx, lease).await?;
         imports::clear_errors(&mut tx, id).await?;
         imports::set_state(&mut tx, id, "validating", None, false).await?;
         tx.commit().await?;
@@ -193,6 +194,7 @@ pub async fn check(
         tx.commit().await?;
     }
     let mut tx = state.db.begin().await?;
+    renew(&mut tx, lease).await?;
     imports::set_checked(&mut tx, id, total, errors, duplicates).await?;
     imports::set_state(&mut tx, id, "validated", None, false).await?;
     tx.commit().await?;
@@ -257,7 +259,9 @@ pub async fn write(
         }
     }
     {
+        // A job cancelled since it was claimed stops here: the import stays cancelled.
         let mut tx = state.db.begin().await?;
+        renew(&mut tx, lease).await?;
         imports::set_state(&mut tx, id, "running", None, false).await?;
         tx.commit().await?;
     }
@@ -299,6 +303,7 @@ pub async fn write(
     }
     let done = imports::get(&state.db, id).await?;
     let mut tx = state.db.begin().await?;
+    renew(&mut tx, lease).await?;
     imports::set_state(&mut tx, id, "done", None, true).await?;
     audit::record(
         &mut tx,
@@ -474,7 +479,10 @@ async fn write_rows(
         AppResult::Ok(Some((seen, created_orgs, position)))
     };
     let written = write_stage.await;
-    // The check stage ends once the writer has stopped taking chunks (or has taken the end).
+    // The check stage ends once the writer has stopped taking chunks (or has taken the end):
+    // closing the channel wakes it where it waits for room for a chunk the writer, stopped by
+    // an error (a cancel among them), will never take.
+    drop(checked);
     let checks = check_stage
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
