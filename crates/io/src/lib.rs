@@ -12,7 +12,7 @@ pub mod write;
 
 pub use read::{Format, Limits, ReadError, Reader, Row, open, open_bytes};
 pub use write::{
-    Cell, CsvWriter, TemplateColumn, XlsxError, XlsxWriter, neutralise, template_csv,
+    Cell, CsvWriter, TemplateColumn, XlsxError, XlsxWriter, neutralise, template_csv, unneutralise,
     write_template,
 };
 

@@ -288,6 +288,40 @@ async fn failed_rows_are_fixed_in_place_and_the_import_continues() {
         assert!(text.starts_with('\u{feff}'), "BOM");
         assert!(text.contains("\"'=HYPERLINK(\"\"x\"\")\""), "{text}");
         assert!(!text.contains("\n=HYPERLINK"), "{text}");
+        // The export imported again changes nothing: the quotes it added come off.
+        let formula = admin
+            .ok(
+                "POST",
+                "/api/v1/customers",
+                Some(json!({"name": "@公式公司", "notes": "-2+3"})),
+            )
+            .await;
+        let (_, csv) = bytes(
+            &admin,
+            "/api/v1/customers/export?format=csv&columns=name,notes&sort=name",
+        )
+        .await;
+        assert!(
+            String::from_utf8_lossy(&csv).contains("'@公式公司,'-2+3"),
+            "{}",
+            String::from_utf8_lossy(&csv)
+        );
+        let before = names(&admin, "customers").await;
+        let (s, again) = upload(&admin, "customers", "export.csv", csv).await;
+        assert_eq!(s, 201, "{again}");
+        let again = again["id"].as_i64().unwrap();
+        map(&admin, again, json!(["name", "notes"]), "update").await;
+        admin
+            .ok("POST", &format!("/api/v1/imports/{again}/start"), None)
+            .await;
+        let done = wait(&admin, again, &["done", "failed"]).await;
+        assert_eq!(done["created_rows"], 0, "{done}");
+        assert_eq!(names(&admin, "customers").await, before);
+        let id = formula["id"].as_i64().unwrap();
+        let v = admin
+            .ok("GET", &format!("/api/v1/customers/{id}"), None)
+            .await;
+        assert_eq!(v["notes"], "-2+3", "{v}");
         app.finish().await;
     }
 }

@@ -31,6 +31,15 @@ pub fn neutralise(cell: &str) -> Cow<'_, str> {
     }
 }
 
+/// Undoes [`neutralise`] on a cell read back from a file (an export re-imported): `'=1+2` is
+/// `=1+2` again. Only the quote `neutralise` would have added goes: `'abc` and `'123` stay.
+pub fn unneutralise(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if neutralise(rest).len() == cell.len() => rest,
+        _ => cell,
+    }
+}
+
 /// Digits with at most one decimal point and at least one digit: nothing a formula needs.
 fn is_plain_number(s: &str) -> bool {
     let mut digits = 0;
@@ -77,6 +86,10 @@ mod tests {
             ("", ""),
         ] {
             assert_eq!(neutralise(input), expected, "{input:?}");
+            assert_eq!(unneutralise(&neutralise(input)), input, "{input:?}");
+        }
+        for kept in ["'abc", "'123", "'-3", "'", "''=1", "'张三"] {
+            assert_eq!(unneutralise(kept), kept);
         }
     }
 

@@ -205,7 +205,8 @@ impl Plan {
             let (Some(code), Some(cell)) = (code, cells.get(i)) else {
                 continue;
             };
-            let cell = cell.trim();
+            // An export's cell comes back as it was before the export quoted it.
+            let cell = guanxi_io::unneutralise(cell.trim());
             if code == OWNER {
                 if !cell.is_empty() {
                     match self.lk.user_named(cell) {
