@@ -6,6 +6,8 @@
 //! These functions know nothing of permissions: the service checks that the caller may import
 //! into the module and owns the import (or administers the system) before calling them.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -45,6 +47,8 @@ pub struct Import {
     pub position: i64,
     /// An i18n key when the import stopped on an error of the file itself.
     pub message: Option<String>,
+    /// The message's Fluent arguments (the row and column it names, a limit).
+    pub message_args: BTreeMap<String, String>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub created_by: i64,
@@ -77,6 +81,7 @@ struct Row {
     reverted_rows: i64,
     position: i64,
     message: Option<String>,
+    message_args: Option<String>,
     started_at: Option<DateTime<Utc>>,
     finished_at: Option<DateTime<Utc>>,
     created_by: i64,
@@ -110,6 +115,10 @@ impl From<Row> for Import {
             reverted_rows: r.reverted_rows,
             position: r.position,
             message: r.message,
+            message_args: r
+                .message_args
+                .and_then(|a| serde_json::from_str(&a).ok())
+                .unwrap_or_default(),
             started_at: r.started_at,
             finished_at: r.finished_at,
             created_by: r.created_by,
@@ -122,7 +131,7 @@ impl From<Row> for Import {
 
 const SELECT: &str = "SELECT i.id, i.module, i.file_name, i.file_path, i.file_size, i.format, i.encoding, \
     i.sheet, i.headers, i.mapping, i.on_duplicate, i.pool_id, i.state, i.total_rows, i.error_rows, i.duplicate_rows, \
-    i.created_rows, i.updated_rows, i.skipped_rows, i.reverted_rows, i.position, i.message, i.started_at, \
+    i.created_rows, i.updated_rows, i.skipped_rows, i.reverted_rows, i.position, i.message, i.message_args, i.started_at, \
     i.finished_at, i.created_by, u.display_name AS created_by_name, i.created_at, i.updated_at \
     FROM imports i LEFT JOIN users u ON u.id = i.created_by";
 
@@ -228,7 +237,7 @@ pub async fn set_state(
 ) -> Result<()> {
     let t = now();
     on_tx!(tx, |c| sqlx::query(
-        "UPDATE imports SET state = $1, message = $2, updated_at = $3, \
+        "UPDATE imports SET state = $1, message = $2, message_args = NULL, updated_at = $3, \
          finished_at = CASE WHEN $4 THEN $3 ELSE finished_at END, \
          started_at = CASE WHEN $1 = 'running' THEN COALESCE(started_at, $3) ELSE started_at END \
          WHERE id = $5"
@@ -237,6 +246,22 @@ pub async fn set_state(
     .bind(message)
     .bind(t)
     .bind(finished)
+    .bind(id)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Ends the import on an error of its file: the message key with its Fluent arguments.
+pub async fn set_failed(tx: &mut Tx, id: i64, key: &str, args: &[(&str, String)]) -> Result<()> {
+    set_state(tx, id, "failed", Some(key), true).await?;
+    let args: BTreeMap<&str, &str> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let args = serde_json::to_string(&args).map_err(|e| StoreError::Config(e.to_string()))?;
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE imports SET message_args = $1 WHERE id = $2"
+    )
+    .bind(&args)
     .bind(id)
     .execute(&mut *c)
     .await
@@ -301,14 +326,16 @@ pub async fn advance(tx: &mut Tx, id: i64, p: &Progress) -> Result<()> {
 
 /// Starts a write from the top (a fresh run after a dry run); error counts start again too.
 pub async fn reset_write(tx: &mut Tx, id: i64) -> Result<()> {
-    on_tx!(tx, |c| sqlx::query(
+    on_tx!(tx, |c| {
+        sqlx::query(
         "UPDATE imports SET position = 0, created_rows = 0, updated_rows = 0, skipped_rows = 0, \
-         error_rows = 0, started_at = NULL, finished_at = NULL, message = NULL WHERE id = $1"
+         error_rows = 0, started_at = NULL, finished_at = NULL, message = NULL, message_args = NULL WHERE id = $1"
     )
     .bind(id)
     .execute(&mut *c)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     Ok(())
 }
 

@@ -108,6 +108,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0016_deferred_indexes.sql"),
         postgres: include_str!("../migrations/postgres/0016_deferred_indexes.sql"),
     },
+    Migration {
+        version: 17,
+        name: "import_message_args",
+        sqlite: include_str!("../migrations/sqlite/0017_import_message_args.sql"),
+        postgres: include_str!("../migrations/postgres/0017_import_message_args.sql"),
+    },
 ];
 
 /// Applies every migration not applied yet; returns how many ran.

@@ -574,6 +574,31 @@ async fn unreadable_files_are_refused_with_a_reason() {
             409,
             "nothing mapped"
         );
+        // A row the file cannot give (more cells than headers) stops the dry run, and the
+        // message names its row, in the API and on the page.
+        let ragged = "客户名称,电话\n甲,021-1\n乙,021-2,多余\n丙,021-3\n";
+        let (s, imp) = upload(&admin, "customers", "ragged.csv", ragged.into()).await;
+        assert_eq!(s, 201, "{imp}");
+        let id = imp["id"].as_i64().unwrap();
+        map(&admin, id, json!(["name", "phone"]), "skip").await;
+        admin
+            .ok("POST", &format!("/api/v1/imports/{id}/check"), None)
+            .await;
+        let v = wait(&admin, id, &["validated", "failed"]).await;
+        assert_eq!(v["state"], "failed", "{v}");
+        assert_eq!(v["message"], "import-error-malformed", "{v}");
+        assert_eq!(v["message_args"]["row"], "3", "{v}");
+        let page = app
+            .web_login("admin", common::ADMIN_PASSWORD)
+            .await
+            .get(app.url(&format!("/imports/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("第 3 行无法读取"), "{page}");
         app.finish().await;
     }
 }

@@ -111,6 +111,14 @@ async fn fail(state: &AppState, id: i64, key: &str) -> AppResult<()> {
     Ok(())
 }
 
+/// [`fail`] on an error of the file, with the row, column or limit its message names.
+async fn fail_reading(state: &AppState, id: i64, e: &guanxi_io::ReadError) -> AppResult<()> {
+    let mut tx = state.db.begin().await?;
+    imports::set_failed(&mut tx, id, e.key(), &e.args()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 pub(super) fn error_rows(
     plan: &super::plan::Plan,
     headers: &[String],
@@ -155,7 +163,7 @@ pub async fn check(
         let batch = match batch {
             Ok(b) => b,
             Err(e) => {
-                fail(state, id, e.key()).await?;
+                fail_reading(state, id, &e).await?;
                 return Ok(imports::get(&state.db, id).await?);
             }
         };
@@ -253,7 +261,7 @@ pub async fn write(
                 total = n;
             }
             Err(e) => {
-                fail(state, id, e.key()).await?;
+                fail_reading(state, id, &e).await?;
                 return Ok(imports::get(&state.db, id).await?);
             }
         }
@@ -330,8 +338,8 @@ pub async fn write(
 enum Stage {
     /// The next chunk: the file's rows it covers, and what becomes of them.
     Checked(i64, write::Checked),
-    /// The file cannot be read further (its message).
-    Failed(String),
+    /// The file cannot be read further (why).
+    Failed(guanxi_io::ReadError),
     /// The end of the file, with the duplicate keys seen in it.
     End(Seen),
 }
@@ -389,7 +397,7 @@ async fn write_rows(
                 let batch = match batch {
                     Ok(b) => b,
                     Err(e) => {
-                        slot.send(Stage::Failed(e.key().to_owned()));
+                        slot.send(Stage::Failed(e));
                         return Ok(());
                     }
                 };
@@ -434,9 +442,9 @@ async fn write_rows(
         while let Some(stage) = checked.recv().await {
             let (n, chunk) = match stage {
                 Stage::Checked(n, c) => (n, c),
-                Stage::Failed(key) => {
+                Stage::Failed(e) => {
                     drop(open);
-                    fail(state, id, &key).await?;
+                    fail_reading(state, id, &e).await?;
                     return Ok(None);
                 }
                 Stage::End(s) => {
