@@ -302,6 +302,27 @@ pub async fn import(db_args: &DbArgs, file: &FileConfig, args: ImportArgs) -> an
     Ok(())
 }
 
+/// The `--filter` arguments as the list's query pairs. Unlike a query string, where other
+/// parameters may ride along, every one must be a list parameter: one the list does not know
+/// would otherwise be dropped, and the whole module exported.
+fn filter_pairs(filters: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    filters
+        .iter()
+        .map(|f| {
+            let (k, v) = f.split_once('=').unwrap_or((f.as_str(), ""));
+            let known = matches!(k, "q" | "sort" | "order" | "match")
+                || k.strip_prefix("f.").is_some_and(|c| !c.is_empty());
+            if !known {
+                bail!(
+                    "--filter {f}: not a list filter; give f.FIELD.OP=VALUE (e.g. f.industry.eq=manufacturing), \
+                     q=TEXT, sort=FIELD, order=asc|desc or match=any"
+                );
+            }
+            Ok((k.to_owned(), v.to_owned()))
+        })
+        .collect()
+}
+
 pub async fn export(db_args: &DbArgs, file: &FileConfig, args: ExportArgs) -> anyhow::Result<()> {
     let (state, auth) = state_and_auth(db_args, file, args.user.as_deref()).await?;
     let def =
@@ -309,14 +330,7 @@ pub async fn export(db_args: &DbArgs, file: &FileConfig, args: ExportArgs) -> an
     let fs = guanxi_web::services::records::fields(&state, def)
         .await
         .map_err(|e| app_error(&auth, e))?;
-    let pairs: Vec<(String, String)> = args
-        .filter
-        .iter()
-        .map(|f| match f.split_once('=') {
-            Some((k, v)) => (k.to_owned(), v.to_owned()),
-            None => (f.clone(), String::new()),
-        })
-        .collect();
+    let pairs = filter_pairs(&args.filter)?;
     let q = guanxi_web::api::records::list_query(&fs, &pairs, &auth.principal.time_zone)
         .map_err(|e| app_error(&auth, e))?;
     let format = export::Format::parse(&args.format).context("--format csv or xlsx")?;
@@ -447,4 +461,28 @@ async fn run_job(
     }
     state.db.close().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::filter_pairs;
+
+    #[test]
+    fn filters_the_list_does_not_know_are_refused() {
+        let ok = filter_pairs(&[
+            "f.industry.eq=manufacturing".into(),
+            "q=张".into(),
+            "sort=name".into(),
+            "order=desc".into(),
+            "match=any".into(),
+            "f.industry=manufacturing".into(),
+        ])
+        .unwrap();
+        assert_eq!(ok[0], ("f.industry.eq".into(), "manufacturing".into()));
+        assert_eq!(ok.len(), 6);
+        for bad in ["industry.eq=finance", "garbage", "foo=bar", "f.=x"] {
+            let e = filter_pairs(&[bad.into()]).unwrap_err().to_string();
+            assert!(e.contains(bad) && e.contains("f.FIELD.OP=VALUE"), "{e}");
+        }
+    }
 }
