@@ -258,6 +258,26 @@ async fn failed_rows_are_fixed_in_place_and_the_import_continues() {
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].cells[0], "甲公司");
         assert!(rows[0].cells[4].contains("第 2 行"), "{:?}", rows[0].cells);
+        // An error file imported again brings its error column: its own error file has one.
+        let csv = "客户名称,电话,错误原因\n坏电话公司,12ab,电话号码格式不正确。\n";
+        let (s, again) = upload(&admin, "customers", "errors.csv", csv.into()).await;
+        assert_eq!(s, 201, "{again}");
+        assert_eq!(again["mapping"], json!(["name", "phone", null]), "{again}");
+        let again = again["id"].as_i64().unwrap();
+        admin
+            .ok("POST", &format!("/api/v1/imports/{again}/check"), None)
+            .await;
+        let v = wait(&admin, again, &["validated", "failed"]).await;
+        assert_eq!(v["error_rows"], 1, "{v}");
+        let (_, file) = bytes(&admin, &format!("/api/v1/imports/{again}/error-file")).await;
+        let reader = guanxi_io::open_bytes(file, None, &guanxi_io::Limits::default()).unwrap();
+        assert_eq!(reader.headers(), ["客户名称", "电话", "错误原因"]);
+        let rows: Vec<_> = reader.map(Result::unwrap).collect();
+        assert_eq!(rows[0].cells[..2], ["坏电话公司", "12ab"]);
+        assert_ne!(
+            rows[0].cells[2], "电话号码格式不正确。",
+            "the reason of this check"
+        );
         // Continue after the fix of the last row.
         let fixed = admin
             .ok(

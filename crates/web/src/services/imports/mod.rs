@@ -489,7 +489,21 @@ pub async fn error_file(state: &AppState, auth: &Auth, id: i64) -> AppResult<(St
     let i18n = guanxi_core::I18n::global();
     let def = module(&imp.module)?;
     let fs = fields(state, def).await?;
-    let mut headers = imp.headers.clone();
+    // An error file imported again brings its error column along: it is not repeated.
+    let earlier: Vec<String> = [guanxi_core::Locale::ZhCn, guanxi_core::Locale::En]
+        .iter()
+        .map(|l| i18n.t(*l, "import-error-column"))
+        .collect();
+    let kept: Vec<bool> = imp.headers.iter().map(|h| !earlier.contains(h)).collect();
+    let keep = |cells: Vec<String>| -> Vec<String> {
+        cells
+            .into_iter()
+            .zip(&kept)
+            .filter(|(_, k)| **k)
+            .map(|(c, _)| c)
+            .collect()
+    };
+    let mut headers = keep(imp.headers.clone());
     headers.push(i18n.t(auth.locale, "import-error-column"));
     let mut w = guanxi_io::XlsxWriter::new(&i18n.t(auth.locale, "import-template-data-sheet"))
         .map_err(|e| AppError::Internal(e.into()))?;
@@ -501,8 +515,10 @@ pub async fn error_file(state: &AppState, auth: &Auth, id: i64) -> AppResult<(St
         let Some(last) = page.last() else { break };
         after = last.line;
         for row in page {
-            let mut cells: Vec<guanxi_io::Cell> =
-                row.cells.into_iter().map(guanxi_io::Cell::Text).collect();
+            let mut cells: Vec<guanxi_io::Cell> = keep(row.cells)
+                .into_iter()
+                .map(guanxi_io::Cell::Text)
+                .collect();
             cells.push(guanxi_io::Cell::Text(describe(
                 &fs,
                 def,
