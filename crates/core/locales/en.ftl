@@ -573,6 +573,7 @@ import-ui-updated = Updated
 import-ui-skipped = Skipped
 import-ui-errors = Errors
 import-ui-reverted = Reverted
+import-ui-kept = Kept (changed since the import)
 import-ui-total = Rows
 import-ui-ready = Ready
 import-ui-duplicates = Duplicates

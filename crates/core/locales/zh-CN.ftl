@@ -573,6 +573,7 @@ import-ui-updated = 更新
 import-ui-skipped = 跳过
 import-ui-errors = 错误
 import-ui-reverted = 已撤销
+import-ui-kept = 未撤销（导入后已被修改）
 import-ui-total = 总行数
 import-ui-ready = 可导入
 import-ui-duplicates = 重复

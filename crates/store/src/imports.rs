@@ -6,7 +6,7 @@
 //! These functions know nothing of permissions: the service checks that the caller may import
 //! into the module and owns the import (or administers the system) before calling them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -43,6 +43,8 @@ pub struct Import {
     pub updated_rows: i64,
     pub skipped_rows: i64,
     pub reverted_rows: i64,
+    /// Records a revert left as they were: changed by someone since the import wrote them.
+    pub kept_rows: i64,
     /// Rows of the file the write has finished.
     pub position: i64,
     /// An i18n key when the import stopped on an error of the file itself.
@@ -79,6 +81,7 @@ struct Row {
     updated_rows: i64,
     skipped_rows: i64,
     reverted_rows: i64,
+    kept_rows: i64,
     position: i64,
     message: Option<String>,
     message_args: Option<String>,
@@ -113,6 +116,7 @@ impl From<Row> for Import {
             updated_rows: r.updated_rows,
             skipped_rows: r.skipped_rows,
             reverted_rows: r.reverted_rows,
+            kept_rows: r.kept_rows,
             position: r.position,
             message: r.message,
             message_args: r
@@ -131,7 +135,7 @@ impl From<Row> for Import {
 
 const SELECT: &str = "SELECT i.id, i.module, i.file_name, i.file_path, i.file_size, i.format, i.encoding, \
     i.sheet, i.headers, i.mapping, i.on_duplicate, i.pool_id, i.state, i.total_rows, i.error_rows, i.duplicate_rows, \
-    i.created_rows, i.updated_rows, i.skipped_rows, i.reverted_rows, i.position, i.message, i.message_args, i.started_at, \
+    i.created_rows, i.updated_rows, i.skipped_rows, i.reverted_rows, i.kept_rows, i.position, i.message, i.message_args, i.started_at, \
     i.finished_at, i.created_by, u.display_name AS created_by_name, i.created_at, i.updated_at \
     FROM imports i LEFT JOIN users u ON u.id = i.created_by";
 
@@ -339,13 +343,16 @@ pub async fn reset_write(tx: &mut Tx, id: i64) -> Result<()> {
     Ok(())
 }
 
-pub async fn add_reverted(tx: &mut Tx, id: i64, n: i64) -> Result<()> {
+/// Counts a revert's progress: `n` records put back, `kept` left as they were.
+pub async fn add_reverted(tx: &mut Tx, id: i64, n: i64, kept: i64) -> Result<()> {
     on_tx!(tx, |c| sqlx::query(
-        "UPDATE imports SET reverted_rows = reverted_rows + $1, updated_at = $2 WHERE id = $3"
+        "UPDATE imports SET reverted_rows = reverted_rows + $1, kept_rows = kept_rows + $4, \
+         updated_at = $2 WHERE id = $3"
     )
     .bind(n)
     .bind(now())
     .bind(id)
+    .bind(kept)
     .execute(&mut *c)
     .await
     .map(|r| r.rows_affected()))?;
@@ -511,6 +518,18 @@ pub struct Item {
     pub action: &'static str,
     /// For an update: the changed fields' values before it.
     pub before: Option<Value>,
+    /// The record's version right after the write.
+    pub version: i32,
+}
+
+/// One record an import wrote, as a revert reads it.
+pub struct Written {
+    pub record_id: i64,
+    /// create or update.
+    pub action: String,
+    pub before: Option<Value>,
+    /// The record's version right after the write (none for imports from before it was kept).
+    pub version: Option<i32>,
 }
 
 pub async fn add_items(tx: &mut Tx, id: i64, items: &[Item]) -> Result<()> {
@@ -524,28 +543,25 @@ pub async fn add_items(tx: &mut Tx, id: i64, items: &[Item]) -> Result<()> {
                 i.before.as_ref().map_or(crate::bulk::Val::Null, |b| {
                     crate::bulk::Val::Text(b.to_string())
                 }),
+                crate::bulk::Val::Int(i64::from(i.version)),
             ]
         })
         .collect();
     crate::bulk::insert(
         tx,
         "import_items",
-        &["import_id", "record_id", "action", "before"],
+        &["import_id", "record_id", "action", "before", "version"],
         rows,
     )
     .await
 }
 
 /// A page of what the write did, by record id.
-pub async fn items(
-    db: &Db,
-    id: i64,
-    after_record: i64,
-    limit: i64,
-) -> Result<Vec<(i64, String, Option<Value>)>> {
-    let rows: Vec<(i64, String, Option<String>)> = on_db!(db, read, |p| {
+pub async fn items(db: &Db, id: i64, after_record: i64, limit: i64) -> Result<Vec<Written>> {
+    type Raw = (i64, String, Option<String>, Option<i32>);
+    let rows: Vec<Raw> = on_db!(db, read, |p| {
         sqlx::query_as(
-        "SELECT record_id, action, before FROM import_items WHERE import_id = $1 AND record_id > $2 \
+        "SELECT record_id, action, before, version FROM import_items WHERE import_id = $1 AND record_id > $2 \
          ORDER BY record_id LIMIT $3"
     )
     .bind(id)
@@ -556,8 +572,31 @@ pub async fn items(
     })?;
     Ok(rows
         .into_iter()
-        .map(|(r, a, b)| (r, a, b.and_then(|b| serde_json::from_str(&b).ok())))
+        .map(|(record_id, action, before, version)| Written {
+            record_id,
+            action,
+            before: before.and_then(|b| serde_json::from_str(&b).ok()),
+            version,
+        })
         .collect())
+}
+
+/// The versions of `ids` in `table` now (deleted records included; purged ones missing).
+pub async fn versions(tx: &mut Tx, table: &str, ids: &[i64]) -> Result<HashMap<i64, i32>> {
+    crate::bulk::check_ident(table)?;
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // Integers only: written into the statement.
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let sql = format!(
+        "SELECT id, version FROM {table} WHERE id IN ({})",
+        list.join(", ")
+    );
+    let rows: Vec<(i64, i32)> = on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .fetch_all(&mut *c)
+        .await)?;
+    Ok(rows.into_iter().collect())
 }
 
 /// The mapping a user chose last time for a module: header → field code.

@@ -114,6 +114,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0017_import_message_args.sql"),
         postgres: include_str!("../migrations/postgres/0017_import_message_args.sql"),
     },
+    Migration {
+        version: 18,
+        name: "import_item_versions",
+        sqlite: include_str!("../migrations/sqlite/0018_import_item_versions.sql"),
+        postgres: include_str!("../migrations/postgres/0018_import_item_versions.sql"),
+    },
 ];
 
 /// Applies every migration not applied yet; returns how many ran.

@@ -717,3 +717,80 @@ async fn a_cancel_right_after_the_start_stops_the_import_and_the_queue_goes_on()
         app.finish().await;
     }
 }
+
+/// A revert puts back what the import did and nothing more: records someone changed since the
+/// import wrote them keep that change (neither deleted nor overwritten), and are counted.
+#[tokio::test]
+async fn a_revert_leaves_records_changed_since_the_import_as_they_are() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin().await;
+        let mut existing = vec![];
+        for name in ["已有甲", "已有乙"] {
+            let v = admin
+                .ok(
+                    "POST",
+                    "/api/v1/customers",
+                    Some(json!({"name": name, "notes": "原备注"})),
+                )
+                .await;
+            existing.push(v["id"].as_i64().unwrap());
+        }
+        let csv = "客户名称,备注\n已有甲,导入备注\n已有乙,导入备注\n新建甲,新\n新建乙,新\n";
+        let (s, imp) = upload(&admin, "customers", "rv.csv", csv.into()).await;
+        assert_eq!(s, 201, "{imp}");
+        let id = imp["id"].as_i64().unwrap();
+        map(&admin, id, json!(["name", "notes"]), "update").await;
+        admin
+            .ok("POST", &format!("/api/v1/imports/{id}/start"), None)
+            .await;
+        let done = wait(&admin, id, &["done", "failed"]).await;
+        assert_eq!(
+            (done["created_rows"].clone(), done["updated_rows"].clone()),
+            (json!(2), json!(2)),
+            "{done}"
+        );
+        // After the import, a user edits one updated and one created record.
+        let edit = |id: i64| {
+            let admin = &admin;
+            async move {
+                let v = admin
+                    .ok("GET", &format!("/api/v1/customers/{id}"), None)
+                    .await;
+                admin
+                    .ok(
+                        "PATCH",
+                        &format!("/api/v1/customers/{id}"),
+                        Some(json!({"version": v["version"], "notes": "用户后来修改"})),
+                    )
+                    .await;
+            }
+        };
+        edit(existing[0]).await;
+        let created = admin.ok("GET", "/api/v1/customers?q=新建甲", None).await;
+        let created = created["items"][0]["id"].as_i64().unwrap();
+        edit(created).await;
+        admin
+            .ok("POST", &format!("/api/v1/imports/{id}/revert"), None)
+            .await;
+        let v = wait(&admin, id, &["reverted", "failed"]).await;
+        assert_eq!(v["state"], "reverted", "{v}");
+        assert_eq!(v["reverted_rows"], 2, "{v}");
+        assert_eq!(v["kept_rows"], 2, "{v}");
+        let notes = |v: Value| v["notes"].as_str().unwrap_or_default().to_owned();
+        let get = |id: i64| {
+            let path = format!("/api/v1/customers/{id}");
+            let admin = &admin;
+            async move { admin.ok("GET", &path, None).await }
+        };
+        assert_eq!(notes(get(existing[0]).await), "用户后来修改");
+        assert_eq!(notes(get(existing[1]).await), "原备注", "put back");
+        assert_eq!(notes(get(created).await), "用户后来修改", "kept");
+        assert_eq!(
+            names(&admin, "customers").await,
+            ["已有乙", "已有甲", "新建甲"],
+            "新建乙 is in the recycle bin"
+        );
+        app.finish().await;
+    }
+}

@@ -30,34 +30,54 @@ pub async fn revert(
     loop {
         let page = imports::items(&state.db, id, after, CHUNK as i64).await?;
         let Some(last) = page.last() else { break };
-        after = last.0;
+        after = last.record_id;
         let mut tx = state.db.begin().await?;
         renew(&mut tx, lease).await?;
-        let created: Vec<i64> = page
-            .iter()
-            .filter(|i| i.1 == "create")
-            .map(|i| i.0)
-            .collect();
-        let mut n = records::delete_many(&mut tx, &fs, &created, &auth.actor)
+        // A record someone changed since the import wrote it keeps that change: it is left as
+        // it is (and counted), never deleted or overwritten with the values from before.
+        let unchanged = |w: &imports::Written, now: i32| w.version.is_none_or(|v| v == now);
+        let created: Vec<&imports::Written> =
+            page.iter().filter(|w| w.action == "create").collect();
+        let ids: Vec<i64> = created.iter().map(|w| w.record_id).collect();
+        let now = imports::versions(&mut tx, fs.def.table, &ids).await?;
+        let (to_delete, changed): (Vec<&imports::Written>, Vec<&imports::Written>) = created
+            .into_iter()
+            .partition(|w| now.get(&w.record_id).is_some_and(|v| unchanged(w, *v)));
+        let mut kept = changed.len() as i64;
+        let to_delete: Vec<i64> = to_delete.iter().map(|w| w.record_id).collect();
+        let mut n = records::delete_many(&mut tx, &fs, &to_delete, &auth.actor)
             .await?
             .len() as i64;
-        for (rid, _, before) in page.iter().filter(|i| i.1 == "update") {
-            let Some(Value::Object(before)) = before else {
+        for w in page.iter().filter(|w| w.action == "update") {
+            let Some(Value::Object(before)) = &w.before else {
                 continue;
             };
-            if let Some(cur) = records::tx_fetch(&mut tx, &fs, *rid).await?
-                && cur.deleted_at.is_none()
+            let Some(cur) = records::tx_fetch(&mut tx, &fs, w.record_id).await? else {
+                continue;
+            };
+            if !unchanged(w, cur.version) {
+                kept += 1;
+            } else if cur.deleted_at.is_none()
                 && !cur.locked
-                && records::update(&mut tx, &fs, &grant, *rid, cur.version, before, &auth.actor)
-                    .await
-                    .is_ok()
+                && records::update(
+                    &mut tx,
+                    &fs,
+                    &grant,
+                    w.record_id,
+                    cur.version,
+                    before,
+                    &auth.actor,
+                )
+                .await
+                .is_ok()
             {
                 n += 1;
             }
         }
-        imports::add_reverted(&mut tx, id, n).await?;
+        imports::add_reverted(&mut tx, id, n, kept).await?;
         tx.commit().await?;
     }
+    let counts = imports::get(&state.db, id).await?;
     let mut tx = state.db.begin().await?;
     renew(&mut tx, lease).await?;
     imports::set_state(&mut tx, id, "reverted", None, true).await?;
@@ -66,7 +86,10 @@ pub async fn revert(
         &auth.actor,
         Event::new(
             "import.revert",
-            format!("reverted import {id} of {}", imp.module),
+            format!(
+                "reverted import {id} of {}: {} records put back, {} changed since and left as they are",
+                imp.module, counts.reverted_rows, counts.kept_rows
+            ),
         )
         .module(def.module)
         .target(id, &imp.file_name),

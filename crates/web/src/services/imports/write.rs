@@ -172,12 +172,13 @@ pub async fn chunk(
                 .await
                 {
                     Ok((_, changed)) if changed.is_empty() => p.skipped += 1,
-                    Ok(_) => {
+                    Ok((after, _)) => {
                         p.updated += 1;
                         items.push(Item {
                             record_id: m.id,
                             action: "update",
                             before: Some(Value::Object(before)),
+                            version: after.version,
                         });
                     }
                     Err(_) => {
@@ -247,6 +248,8 @@ pub async fn chunk(
         record_id: *id,
         action: "create",
         before: None,
+        // New records start at version 1 (the rules and deadlines above write no version).
+        version: 1,
     }));
     imports::add_items(tx, imp.id, &items).await?;
     let failed_refs: Vec<&Prepared> = failed.iter().collect();
