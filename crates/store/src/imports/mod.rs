@@ -6,13 +6,21 @@
 //! These functions know nothing of permissions: the service checks that the caller may import
 //! into the module and owns the import (or administers the system) before calling them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::{Db, Result, StoreError, Tx, now, on_db, on_tx};
+
+mod failed;
+mod items;
+
+pub use failed::{
+    ErrorRow, clear_errors, error_lines, error_row_at, errors, fix_row, mark_done, put_errors,
+};
+pub use items::{Item, Written, add_items, items, versions};
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Import {
@@ -357,246 +365,6 @@ pub async fn add_reverted(tx: &mut Tx, id: i64, n: i64, kept: i64) -> Result<()>
     .await
     .map(|r| r.rows_affected()))?;
     Ok(())
-}
-
-/// A row of the file that failed a check.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct ErrorRow {
-    /// The row number as the spreadsheet shows it (header = 1).
-    pub line: i64,
-    pub cells: Vec<String>,
-    /// `[{"field": code or column header, "message": i18n key, "args": {...}}]`.
-    #[schema(value_type = Object)]
-    pub errors: Value,
-    /// Corrected by a user and now passing the checks.
-    pub fixed: bool,
-    /// Written by a later run.
-    pub done: bool,
-}
-
-/// Records failed rows (replacing earlier results for the same lines).
-pub async fn put_errors(tx: &mut Tx, id: i64, rows: &[(i64, Vec<String>, Value)]) -> Result<()> {
-    for (line, cells, errors) in rows {
-        let cells = serde_json::to_string(cells).unwrap_or_default();
-        let errors = errors.to_string();
-        on_tx!(tx, |c| {
-            sqlx::query(
-            "INSERT INTO import_rows (import_id, line, cells, errors) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (import_id, line) DO UPDATE SET cells = excluded.cells, errors = excluded.errors, \
-             fixed = FALSE, done = FALSE"
-        )
-        .bind(id)
-        .bind(*line)
-        .bind(&cells)
-        .bind(&errors)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected())
-        })?;
-    }
-    Ok(())
-}
-
-/// Forgets the failed rows (a new dry run).
-pub async fn clear_errors(tx: &mut Tx, id: i64) -> Result<()> {
-    on_tx!(tx, |c| sqlx::query(
-        "DELETE FROM import_rows WHERE import_id = $1"
-    )
-    .bind(id)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
-    Ok(())
-}
-
-type ErrRow = (i64, String, String, bool, bool);
-
-fn error_row(r: ErrRow) -> ErrorRow {
-    ErrorRow {
-        line: r.0,
-        cells: serde_json::from_str(&r.1).unwrap_or_default(),
-        errors: serde_json::from_str(&r.2).unwrap_or(Value::Null),
-        fixed: r.3,
-        done: r.4,
-    }
-}
-
-/// Failed rows after `after_line`, in file order; `open_only` leaves out fixed and written ones.
-pub async fn errors(
-    db: &Db,
-    id: i64,
-    after_line: i64,
-    limit: i64,
-    open_only: bool,
-) -> Result<Vec<ErrorRow>> {
-    let rows: Vec<ErrRow> = on_db!(db, read, |p| {
-        sqlx::query_as(
-        "SELECT line, cells, errors, fixed, done FROM import_rows WHERE import_id = $1 AND line > $2 \
-         AND ($3 = FALSE OR (fixed = FALSE AND done = FALSE)) ORDER BY line LIMIT $4"
-    )
-    .bind(id)
-    .bind(after_line)
-    .bind(open_only)
-    .bind(limit)
-    .fetch_all(p)
-    .await
-    })?;
-    Ok(rows.into_iter().map(error_row).collect())
-}
-
-pub async fn error_row_at(db: &Db, id: i64, line: i64) -> Result<ErrorRow> {
-    let row: Option<ErrRow> = on_db!(db, read, |p| {
-        sqlx::query_as(
-        "SELECT line, cells, errors, fixed, done FROM import_rows WHERE import_id = $1 AND line = $2"
-    )
-    .bind(id)
-    .bind(line)
-    .fetch_optional(p)
-    .await
-    })?;
-    row.map(error_row).ok_or(StoreError::NotFound)
-}
-
-/// Stores a user's correction of a failed row and whether it now passes.
-pub async fn fix_row(
-    db: &Db,
-    id: i64,
-    line: i64,
-    cells: &[String],
-    errors: &Value,
-    fixed: bool,
-) -> Result<()> {
-    let cells = serde_json::to_string(cells).unwrap_or_default();
-    let n = on_db!(db, write, |p| {
-        sqlx::query(
-        "UPDATE import_rows SET cells = $1, errors = $2, fixed = $3 WHERE import_id = $4 AND line = $5 AND done = FALSE"
-    )
-    .bind(&cells)
-    .bind(errors.to_string())
-    .bind(fixed)
-    .bind(id)
-    .bind(line)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected())
-    })?;
-    if n == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
-}
-
-/// The lines of failed rows, with whether each was fixed (the write skips the others).
-pub async fn error_lines(db: &Db, id: i64) -> Result<Vec<(i64, bool, bool)>> {
-    Ok(on_db!(db, read, |p| sqlx::query_as(
-        "SELECT line, fixed, done FROM import_rows WHERE import_id = $1 ORDER BY line"
-    )
-    .bind(id)
-    .fetch_all(p)
-    .await)?)
-}
-
-/// Marks corrected rows written (or failed again: then they are open once more).
-pub async fn mark_done(tx: &mut Tx, id: i64, lines: &[i64]) -> Result<()> {
-    for line in lines {
-        on_tx!(tx, |c| sqlx::query(
-            "UPDATE import_rows SET done = TRUE WHERE import_id = $1 AND line = $2"
-        )
-        .bind(id)
-        .bind(*line)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    }
-    Ok(())
-}
-
-/// What the write did to one record.
-pub struct Item {
-    pub record_id: i64,
-    /// create or update.
-    pub action: &'static str,
-    /// For an update: the changed fields' values before it.
-    pub before: Option<Value>,
-    /// The record's version right after the write.
-    pub version: i32,
-}
-
-/// One record an import wrote, as a revert reads it.
-pub struct Written {
-    pub record_id: i64,
-    /// create or update.
-    pub action: String,
-    pub before: Option<Value>,
-    /// The record's version right after the write (none for imports from before it was kept).
-    pub version: Option<i32>,
-}
-
-pub async fn add_items(tx: &mut Tx, id: i64, items: &[Item]) -> Result<()> {
-    let rows = items
-        .iter()
-        .map(|i| {
-            vec![
-                crate::bulk::Val::Int(id),
-                crate::bulk::Val::Int(i.record_id),
-                crate::bulk::Val::Text(i.action.to_owned()),
-                i.before.as_ref().map_or(crate::bulk::Val::Null, |b| {
-                    crate::bulk::Val::Text(b.to_string())
-                }),
-                crate::bulk::Val::Int(i64::from(i.version)),
-            ]
-        })
-        .collect();
-    crate::bulk::insert(
-        tx,
-        "import_items",
-        &["import_id", "record_id", "action", "before", "version"],
-        rows,
-    )
-    .await
-}
-
-/// A page of what the write did, by record id.
-pub async fn items(db: &Db, id: i64, after_record: i64, limit: i64) -> Result<Vec<Written>> {
-    type Raw = (i64, String, Option<String>, Option<i32>);
-    let rows: Vec<Raw> = on_db!(db, read, |p| {
-        sqlx::query_as(
-        "SELECT record_id, action, before, version FROM import_items WHERE import_id = $1 AND record_id > $2 \
-         ORDER BY record_id LIMIT $3"
-    )
-    .bind(id)
-    .bind(after_record)
-    .bind(limit)
-    .fetch_all(p)
-    .await
-    })?;
-    Ok(rows
-        .into_iter()
-        .map(|(record_id, action, before, version)| Written {
-            record_id,
-            action,
-            before: before.and_then(|b| serde_json::from_str(&b).ok()),
-            version,
-        })
-        .collect())
-}
-
-/// The versions of `ids` in `table` now (deleted records included; purged ones missing).
-pub async fn versions(tx: &mut Tx, table: &str, ids: &[i64]) -> Result<HashMap<i64, i32>> {
-    crate::bulk::check_ident(table)?;
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    // Integers only: written into the statement.
-    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
-    let sql = format!(
-        "SELECT id, version FROM {table} WHERE id IN ({})",
-        list.join(", ")
-    );
-    let rows: Vec<(i64, i32)> = on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .fetch_all(&mut *c)
-        .await)?;
-    Ok(rows.into_iter().collect())
 }
 
 /// The mapping a user chose last time for a module: header → field code.
