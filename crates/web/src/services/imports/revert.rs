@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use guanxi_core::Action;
-use guanxi_store::audit::{self, Event};
+use guanxi_store::audit::Event;
 use guanxi_store::imports::{self, Import};
 use guanxi_store::records;
 use serde_json::Value;
@@ -78,23 +78,13 @@ pub async fn revert(
         tx.commit().await?;
     }
     let counts = imports::get(&state.db, id).await?;
-    let mut tx = state.db.begin().await?;
-    renew(&mut tx, lease).await?;
-    imports::set_state(&mut tx, id, "reverted", None, true).await?;
-    audit::record(
-        &mut tx,
-        &auth.actor,
-        Event::new(
-            "import.revert",
-            format!(
-                "reverted import {id} of {}: {} records put back, {} changed since and left as they are",
-                imp.module, counts.reverted_rows, counts.kept_rows
-            ),
-        )
-        .module(def.module)
-        .target(id, &imp.file_name),
+    let event = Event::new(
+        "import.revert",
+        format!(
+            "reverted import {id} of {}: {} records put back, {} changed since and left as they are",
+            imp.module, counts.reverted_rows, counts.kept_rows
+        ),
     )
-    .await?;
-    tx.commit().await?;
-    Ok(imports::get(&state.db, id).await?)
+    .module(def.module);
+    super::run::end(state, auth, &imp, lease, "reverted", event).await
 }

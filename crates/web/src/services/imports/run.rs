@@ -310,28 +310,32 @@ pub async fn write(
         guanxi_store::bulk::vacuum_analyze(&state.db, &[table, "search_grams"]).await?;
     }
     let done = imports::get(&state.db, id).await?;
+    let event = Event::new(
+        "import.finish",
+        format!(
+            "import {id} of {} finished: {} created, {} updated, {} skipped, {} failed",
+            imp.module, done.created_rows, done.updated_rows, done.skipped_rows, done.error_rows
+        ),
+    );
+    end(state, auth, &imp, lease, "done", event).await
+}
+
+/// Ends a job's work: the import's last state and one audit line, in a transaction that first
+/// renews the job's lease — so that a cancel that came meanwhile is never overwritten.
+pub(super) async fn end(
+    state: &AppState,
+    auth: &Auth,
+    imp: &Import,
+    lease: Option<&Lease>,
+    last: &str,
+    event: Event,
+) -> AppResult<Import> {
     let mut tx = state.db.begin().await?;
     renew(&mut tx, lease).await?;
-    imports::set_state(&mut tx, id, "done", None, true).await?;
-    audit::record(
-        &mut tx,
-        &auth.actor,
-        Event::new(
-            "import.finish",
-            format!(
-                "import {id} of {} finished: {} created, {} updated, {} skipped, {} failed",
-                imp.module,
-                done.created_rows,
-                done.updated_rows,
-                done.skipped_rows,
-                done.error_rows
-            ),
-        )
-        .target(id, &imp.file_name),
-    )
-    .await?;
+    imports::set_state(&mut tx, imp.id, last, None, true).await?;
+    audit::record(&mut tx, &auth.actor, event.target(imp.id, &imp.file_name)).await?;
     tx.commit().await?;
-    Ok(imports::get(&state.db, id).await?)
+    Ok(imports::get(&state.db, imp.id).await?)
 }
 
 /// What the check stage of a write hands to the write stage.
