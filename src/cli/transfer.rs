@@ -248,16 +248,8 @@ pub async fn import(db_args: &DbArgs, file: &FileConfig, args: ImportArgs) -> an
     }
     .map_err(|e| app_error(&auth, e))?;
     let secs = started.elapsed().as_secs_f64();
-    if let Some(key) = &done.message {
-        let args: Vec<(&str, String)> = done
-            .message_args
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.clone()))
-            .collect();
-        bail!(
-            "{}",
-            guanxi_core::I18n::global().t_args(auth.locale, key, &args)
-        );
+    if let Some(why) = imports::message(&done, auth.locale) {
+        bail!("{why}");
     }
     if args.dry_run {
         println!(

@@ -482,6 +482,17 @@ pub async fn template(
     Ok((format!("{base}.xlsx"), bytes))
 }
 
+/// Why an import stopped on its file, in `locale`, with the row or limit the message names.
+pub fn message(imp: &Import, locale: guanxi_core::Locale) -> Option<String> {
+    let key = imp.message.as_deref()?;
+    let args: Vec<(&str, String)> = imp
+        .message_args
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    Some(guanxi_core::I18n::global().t_args(locale, key, &args))
+}
+
 /// The rows still failing, as XLSX: the file's columns plus one saying what is wrong with each,
 /// so they can be fixed in a spreadsheet and imported again (the error column is not mapped).
 pub async fn error_file(state: &AppState, auth: &Auth, id: i64) -> AppResult<(String, Vec<u8>)> {

@@ -263,18 +263,7 @@ async fn render(
         steps: steps(tr, step),
         state_label: state_label(tr, st),
         state_tone: state_tone(st),
-        message: imp
-            .message
-            .as_deref()
-            .map(|k| {
-                let args: Vec<(&str, String)> = imp
-                    .message_args
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.clone()))
-                    .collect();
-                guanxi_core::I18n::global().t_args(auth.locale, k, &args)
-            })
-            .unwrap_or_default(),
+        message: svc::message(&imp, auth.locale).unwrap_or_default(),
         mapping_open,
         running,
         results,
